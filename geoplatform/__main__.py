@@ -1,0 +1,5 @@
+"""`python -m geoplatform` is the `geoplatform` command."""
+
+from geoplatform.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Hotspots, anomaly warnings, grid statistics, density rasters."""

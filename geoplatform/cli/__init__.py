@@ -1,0 +1,32 @@
+"""The `geoplatform` command: one module per command group; each parses, calls the library and
+shows progress. Nothing else lives here.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from geoplatform.cli.common import err
+from geoplatform.cli.db import db_app
+from geoplatform.errors import GeoPlatformError
+
+app = typer.Typer(
+    help="geoplatform: the city's one-map data platform and tile server.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_app, name="db")
+
+
+def main() -> None:
+    """Console entry point: domain errors become one line on stderr and their exit code."""
+    try:
+        app()
+    except GeoPlatformError as exc:
+        err.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

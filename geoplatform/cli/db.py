@@ -1,0 +1,115 @@
+"""`geoplatform db ...`: the embedded cluster and migrations."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Annotated
+
+import typer
+
+from geoplatform.cli.common import out, settings_from_env
+from geoplatform.errors import GeoPlatformError
+
+db_app = typer.Typer(help="The database: embedded cluster and migrations.", no_args_is_help=True)
+
+
+@db_app.command("up")
+def db_up() -> None:
+    """Create (if needed) and start the project-local PostgreSQL cluster."""
+    from geoplatform.db.engine import local_cluster
+
+    settings = settings_from_env()
+    if not settings.uses_embedded_cluster:
+        out.print("GEOPLATFORM_DATABASE_URL is set: using that database, nothing local started")
+        return
+    for line in local_cluster(settings).up():
+        out.print(line)
+
+
+@db_app.command("down")
+def db_down() -> None:
+    """Stop the project-local cluster (its data stays)."""
+    from geoplatform.db.engine import local_cluster
+
+    settings = settings_from_env()
+    if not settings.uses_embedded_cluster:
+        out.print("GEOPLATFORM_DATABASE_URL is set: no local cluster to stop")
+        return
+    stopped = local_cluster(settings).down()
+    out.print("stopped" if stopped else "not running")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Say whether the database is reachable, and what it runs. Exits non-zero when it is not."""
+    from geoplatform.db.engine import create_engine, server_info
+    from geoplatform.db.migrate import current_revision, head_revision
+
+    settings = settings_from_env()
+    engine = create_engine(settings)
+    try:
+        info = server_info(engine)
+        revision = current_revision(engine)
+    finally:
+        engine.dispose()
+    head = head_revision()
+    where = "embedded cluster" if settings.uses_embedded_cluster else "GEOPLATFORM_DATABASE_URL"
+    out.print(f"[green]up[/green] {info.url} ({where})")
+    out.print(f"PostgreSQL {info.server_version}, PostGIS {info.postgis_version or 'not created'}")
+    state = "at head" if revision == head else f"behind: run `geoplatform db migrate` ({head})"
+    out.print(f"schema {revision or 'empty'} {state}; database size {info.database_size}")
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply the migrations in sql/migrations up to head (a no-op when already there)."""
+    from geoplatform.db.engine import create_engine
+    from geoplatform.db.migrate import migrate
+
+    engine = create_engine(settings_from_env())
+    try:
+        result = migrate(engine)
+    finally:
+        engine.dispose()
+    if result.changed:
+        out.print(f"migrated {result.before or 'empty database'} -> {result.after}")
+    else:
+        out.print(f"already at head {result.after}")
+
+
+@db_app.command("url")
+def db_url(
+    hide_password: Annotated[bool, typer.Option(help="Print *** for the password.")] = False,
+) -> None:
+    """Print the database URL (for psql, QGIS, tipg, notebooks)."""
+    from geoplatform.db.engine import database_url, redact
+
+    url = database_url(settings_from_env())
+    print(redact(url) if hide_password else url)
+
+
+@db_app.command("psql", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def db_psql(ctx: typer.Context) -> None:
+    """Open psql on the database; extra arguments go to psql."""
+    from geoplatform.db.engine import database_url
+
+    url = database_url(settings_from_env())
+    psql = shutil.which("psql")
+    if psql is None:
+        raise GeoPlatformError("psql not found: apt-get install -y postgresql-client")
+    os.execv(psql, [psql, url, *ctx.args])
+
+
+@db_app.command("revision")
+def db_revision(message: Annotated[str, typer.Argument(help="What the migration does.")]) -> None:
+    """Write a new migration from the difference between schema.py and the database (developers)."""
+    from geoplatform.db.engine import create_engine
+    from geoplatform.db.migrate import new_revision
+
+    engine = create_engine(settings_from_env())
+    try:
+        path = new_revision(engine, message)
+    finally:
+        engine.dispose()
+    out.print(f"wrote {path}: review it before committing")

@@ -1,0 +1,1 @@
+"""The ETL: extract, normalise, geocode, assign, load, aggregate, publish."""

@@ -1,0 +1,1 @@
+"""Address normalisation, the standard-address gazetteer and the matcher."""

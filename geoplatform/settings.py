@@ -1,0 +1,65 @@
+"""Configuration: one pydantic-settings class, prefix GEOPLATFORM_, built once and passed down.
+
+Nothing reads the environment at import time: `Settings()` is called by the CLI, the app factory
+or a test, and the object travels from there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the platform can be told from outside, with the defaults `make demo` uses."""
+
+    model_config = SettingsConfigDict(env_prefix="GEOPLATFORM_", env_file=None, extra="ignore")
+
+    home: Path = Field(
+        default=Path(".geoplatform"),
+        description="Project-local state: the embedded cluster, demo files, caches.",
+    )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="An existing PostGIS to use instead of the embedded cluster "
+        "(postgresql://user:password@host:port/db). When set, nothing local is started.",
+    )
+    pg_bindir: Path | None = Field(
+        default=None,
+        description="Directory holding initdb/pg_ctl/postgres; found automatically when unset.",
+    )
+    database_name: str = Field(default="geoplatform", description="Database in the cluster.")
+    pool_size: int = Field(default=5, ge=1, le=100, description="Connections kept per process.")
+    connect_timeout_s: int = Field(default=5, ge=1, le=120)
+
+    # -- ETL ------------------------------------------------------------------------------
+    hmac_key: SecretStr | None = Field(
+        default=None,
+        description="Key for the keyed HMAC that links ID numbers; lives outside the database.",
+    )
+    hmac_key_file: Path | None = Field(
+        default=None, description="File holding the HMAC key (preferred over hmac_key)."
+    )
+    etl_batch_rows: int = Field(default=100_000, ge=1_000, description="Rows per ETL batch.")
+
+    # -- serving --------------------------------------------------------------------------
+    host: str = Field(default="127.0.0.1", description="Address `geoplatform serve` binds.")
+    port: int = Field(default=8000, ge=1, le=65535)
+    layers_file: Path = Field(
+        default=Path("tiles/layers.yaml"), description="The layer catalog the server serves."
+    )
+    tile_cache_bytes: int = Field(
+        default=512 * 1024 * 1024, ge=0, description="In-process tile cache size (0 = off)."
+    )
+
+    @property
+    def uses_embedded_cluster(self) -> bool:
+        """True when the project-local cluster is the database (no URL given)."""
+        return self.database_url is None
+
+    @property
+    def resolved_home(self) -> Path:
+        """The home directory as an absolute path (the cluster's files are found by it)."""
+        return self.home.expanduser().resolve()

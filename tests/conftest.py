@@ -1,0 +1,103 @@
+"""Fixtures: a throwaway PostGIS cluster per session, a fresh migrated database per test.
+
+The cluster is started the same way `geoplatform db up` starts the embedded one. When it cannot
+start, every test that needs a database errors: the suite fails, it never skips.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+import pytest
+from pytest_postgresql.janitor import DatabaseJanitor
+from sqlalchemy.engine import Engine
+
+from geoplatform.db.cluster import SUPERUSER, LocalCluster
+from geoplatform.db.engine import create_engine
+from geoplatform.db.migrate import migrate
+from geoplatform.settings import Settings
+
+TEMPLATE_DB = "geoplatform_template"
+
+
+@pytest.fixture(scope="session")
+def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A PostgreSQL + PostGIS cluster that lives as long as the test session."""
+    home = tmp_path_factory.mktemp("geoplatform-home")
+    cluster = LocalCluster(
+        home, database=TEMPLATE_DB, pg_bindir=Settings().pg_bindir, ephemeral=True
+    )
+    try:
+        cluster.up()
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def template_url(pg_cluster: LocalCluster, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The template database, migrated once; each test clones it."""
+    url = pg_cluster.url()
+    engine = create_engine(_settings(url, tmp_path_factory.mktemp("home")))
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+    return url
+
+
+def _settings(url: str, home: Path) -> Settings:
+    return Settings(database_url=url, home=home)
+
+
+DatabaseFactory = Callable[..., AbstractContextManager[str]]
+
+
+@pytest.fixture(scope="session")
+def database_factory(pg_cluster: LocalCluster) -> DatabaseFactory:
+    """Make a scratch database (a clone of `template`, or empty), dropped on exit; yields URL."""
+
+    @contextmanager
+    def scratch_database(template: str | None = None) -> Iterator[str]:
+        record = pg_cluster.record_or_fail()
+        name = f"test_{uuid.uuid4().hex[:12]}"
+        janitor = DatabaseJanitor(
+            user=SUPERUSER,
+            host="127.0.0.1",
+            port=record.port,
+            password=record.password,
+            dbname=name,
+            template_dbname=template,
+        )
+        janitor.init()
+        try:
+            yield pg_cluster.url().rsplit("/", 1)[0] + "/" + name
+        finally:
+            janitor.drop()
+
+    return scratch_database
+
+
+@pytest.fixture
+def database_url(database_factory: DatabaseFactory, template_url: str) -> Iterator[str]:
+    """A fresh database cloned from the migrated template, dropped after the test."""
+    with database_factory(TEMPLATE_DB) as url:
+        yield url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings pointing at the test's own database."""
+    return _settings(database_url, tmp_path / "home")
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = create_engine(settings)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
