@@ -59,3 +59,13 @@ class NotFound(GeoPlatformError, LookupError):
 
     http_status = 404
     exit_code = 66  # EX_NOINPUT
+
+
+class PipelineInvalid(ConfigurationError):
+    """A pipeline YAML is wrong: the message names the file, the line and what is wrong."""
+
+
+class EtlLocked(GeoPlatformError, RuntimeError):
+    """Another ETL run holds the advisory lock: this run exits at once without doing anything."""
+
+    exit_code = 75  # EX_TEMPFAIL: a cron wrapper retries later

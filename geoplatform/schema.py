@@ -402,9 +402,10 @@ incidents = Table(
         "incident times must not precede reported_at",
     ),
     check(
-        "(status = 'closed') = (closed_at IS NOT NULL)",
+        "(status <> 'closed' OR closed_at IS NOT NULL)"
+        " AND (closed_at IS NULL OR status IN ('closed', 'rejected'))",
         "closed_time",
-        "a closed incident needs closed_at, and only a closed one has it",
+        "a closed incident needs closed_at; only a closed or rejected (不予受理) one has it",
     ),
     check(
         "geocode_level IS NULL OR " + _in("geocode_level", GEOCODE_LEVELS),
@@ -530,3 +531,45 @@ def constraint_messages() -> dict[str, str]:
             if message and isinstance(constraint.name, str):
                 messages[constraint.name] = message
     return messages
+
+
+# -- ETL geocoding review (issue 4) ----------------------------------------------------------
+
+REVIEW_STATUSES = ("open", "resolved", "dismissed")
+
+geocode_review = Table(
+    "geocode_review",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("source", Text, nullable=False, comment="Pipeline source name"),
+    Column("source_key", Text, nullable=False, comment="The row's key in that source"),
+    Column("entity", Text, nullable=False, comment="Target table of the row"),
+    Column("run_id", BigInteger, ForeignKey("etl.runs.id", ondelete="SET NULL")),
+    Column("address", Text, nullable=False, comment="Address as delivered"),
+    Column("level", Text, comment="Level of the best candidate"),
+    Column("score", Double, comment="Score of the best candidate (below the threshold)"),
+    Column(
+        "candidates",
+        JSONB,
+        nullable=False,
+        server_default=text("'[]'::jsonb"),
+        comment="Top candidates as [address, score] pairs",
+    ),
+    Column("status", Text, nullable=False, server_default=text("'open'")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("source", "source_key", name="uq_geocode_review_source_key"),
+    check(
+        _in("status", REVIEW_STATUSES),
+        "status",
+        "review status must be one of " + ", ".join(REVIEW_STATUSES),
+    ),
+    check(
+        "score IS NULL OR score BETWEEN 0 AND 1",
+        "score",
+        "review score must be between 0 and 1",
+    ),
+    Index(None, "status"),
+    schema="restricted",  # delivered addresses of residents are personal data
+    comment="Addresses the matcher could not accept: the geocoding review queue, top candidates",
+)

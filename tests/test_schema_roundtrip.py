@@ -363,3 +363,17 @@ def test_natural_key_is_unique_per_source(engine: Engine) -> None:
     _insert(engine, "devices", devices())
     with pytest.raises(InvalidRecord, match="source"):
         _insert(engine, "devices", devices().iloc[:1])
+
+
+def test_rejected_incident_keeps_its_end_time(engine: Engine) -> None:
+    """A call refused at intake (不予受理) is finished at its 办结时间 without being closed."""
+    _insert(engine, "admin_areas", admin_areas())
+    _insert(engine, "grids", grids())
+    frame = incidents().iloc[2:3].copy()
+    frame["status"] = "rejected"
+    frame["closed_at"] = T0 + timedelta(days=1, minutes=5)
+    _insert(engine, "incidents", frame)
+    frame = incidents().iloc[1:2].copy()
+    frame["closed_at"] = T0 + timedelta(days=1)  # dispatched, not finished
+    with pytest.raises(InvalidRecord, match="only a closed or rejected"):
+        _insert(engine, "incidents", frame)
