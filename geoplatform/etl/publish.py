@@ -3,16 +3,13 @@
 The data version of every changed layer is bumped in the same transaction that changed the
 rows, so a tile cache keyed on (layer, version) can never serve a tile older than committed data.
 
-Aggregates (H3 cell × day × category counts for the heatmaps) are refreshed by *refreshers*
-registered here: each gets the `Change` of a source and the open connection, and updates only
-what changed. Rows rewritten by this run carry `run_id = change.run_id`, which is how a
-refresher finds the cells and days to recompute; retired rows are counted in `change.retired`.
-The heatmap cube (a later issue) registers itself with `register_refresher`.
+Aggregates (the H3 cubes behind heatmaps and statistics) are kept in step by the database:
+triggers on the located tables mark the incident days and snapshot layers a statement changed,
+and `refresh_h3_cubes()` recomputes just those, in this same transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -32,20 +29,6 @@ class Change:
     @property
     def changed(self) -> bool:
         return self.loaded > 0 or self.retired > 0
-
-
-Refresher = Callable[[Connection, Change], None]
-_REFRESHERS: list[tuple[str, Refresher]] = []
-
-
-def register_refresher(name: str, refresher: Refresher) -> None:
-    """Add an aggregate refresher (idempotent by name): called for every changed source."""
-    _REFRESHERS[:] = [(n, r) for n, r in _REFRESHERS if n != name]
-    _REFRESHERS.append((name, refresher))
-
-
-def refreshers() -> list[str]:
-    return [name for name, _ in _REFRESHERS]
 
 
 def bump_layer_versions(conn: Connection, layers: list[str], run_id: int) -> dict[str, int]:
@@ -69,6 +52,5 @@ def publish(conn: Connection, change: Change) -> dict[str, int]:
     """Refresh aggregates and bump versions for one source's change; nothing when unchanged."""
     if not change.changed:
         return {}
-    for _, refresher in _REFRESHERS:
-        refresher(conn, change)
+    conn.execute(text("SELECT refresh_h3_cubes()"))
     return bump_layer_versions(conn, [change.layer], change.run_id)
