@@ -5,22 +5,43 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+VIEWER_STAMP := tiles/viewer/node_modules/.installed-stamp
 SCALE ?= 0.05
 SEED ?= 1
 PYTEST_ARGS ?=
 
 .PHONY: demo test install system-packages lint typecheck pytest db-up clean
 
+DEMO_DIR ?= .geoplatform/demo
+DEMO_PIPELINE := etl/pipelines/demo.yaml
+DEMO_STAMP = $(DEMO_DIR)/.generated-scale$(SCALE)-seed$(SEED)
+# The demo's own key for the keyed HMAC of ID numbers; a real deployment keeps its key elsewhere.
+GEOPLATFORM_HMAC_KEY_FILE ?= .geoplatform/hmac.key
+export GEOPLATFORM_HMAC_KEY_FILE
+
 ## demo: install, start the embedded PostGIS, migrate, build the demo city, run the ETL, serve
-demo: install
+demo: install $(DEMO_STAMP) $(GEOPLATFORM_HMAC_KEY_FILE)
 	$(BIN)/geoplatform db up
 	$(BIN)/geoplatform db migrate
-	@echo "database ready: $$($(BIN)/geoplatform db url --hide-password)"
+	$(BIN)/geoplatform etl run $(DEMO_PIPELINE)
+	@echo "serving the one-map viewer at http://127.0.0.1:8000 (Ctrl-C stops it)"
+	$(BIN)/geoplatform serve --host 127.0.0.1 --port 8000
+
+$(DEMO_STAMP): | $(STAMP)
+	rm -rf $(DEMO_DIR)
+	$(BIN)/geoplatform demo generate --scale $(SCALE) --seed $(SEED) --out $(DEMO_DIR) \
+		--pipeline $(DEMO_PIPELINE)
+	@touch $(DEMO_STAMP)
+
+$(GEOPLATFORM_HMAC_KEY_FILE):
+	@mkdir -p $(dir $@)
+	@(umask 077 && head -c 32 /dev/urandom | base64 > $@)
+	@echo "wrote a demo HMAC key to $@ (keep a real one outside the database and the repo)"
 
 ## test: lint, types and the whole pytest suite against a throwaway PostGIS it starts
 test: install lint typecheck pytest
 
-install: system-packages $(STAMP)
+install: system-packages $(STAMP) $(VIEWER_STAMP)
 
 system-packages:
 	@scripts/install-system-packages.sh
@@ -30,6 +51,10 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install -q --upgrade uv
 	$(BIN)/uv pip install -q --python $(BIN)/python -e '.[dev]'
 	@touch $(STAMP)
+
+$(VIEWER_STAMP): tiles/viewer/package.json tiles/viewer/package-lock.json
+	npm ci --prefix tiles/viewer --no-audit --no-fund --loglevel=error
+	@touch $(VIEWER_STAMP)
 
 lint:
 	$(BIN)/ruff check .

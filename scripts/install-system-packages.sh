@@ -16,6 +16,12 @@ elif [ ! -f "/usr/share/postgresql/$major/extension/postgis.control" ]; then
   missing+=("postgresql-$major-postgis-3")
 fi
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
+# the viewer's MapLibre comes from the npm registry
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+# test and benchmark peers: a real browser, GDAL's OAPIF/MVT clients, wrk, docker-compose
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v ogrinfo >/dev/null 2>&1 || missing+=(gdal-bin)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -13,15 +13,18 @@ from geoplatform.cli.db import db_app
 from geoplatform.cli.demo import demo_app
 from geoplatform.cli.etl import etl_app
 from geoplatform.cli.geocode import geocode_command
+from geoplatform.cli.serve import serve_app
 from geoplatform.errors import GeoPlatformError
 
 app = typer.Typer(
+    help="geoplatform: the city's one-map data platform and tile server.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(etl_app, name="etl")
+app.add_typer(serve_app, name="serve")
 app.command("geocode")(geocode_command)
 
 

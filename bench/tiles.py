@@ -1,0 +1,330 @@
+# ruff: noqa: E501
+"""Tile benchmark, in one go on one database and one tile list: this server, tipg, raw ST_AsMVT
+through pgbench, and a trivial FastAPI endpoint returning fixed bytes. Prints a Markdown table.
+
+    .venv/bin/python bench/tiles.py --url postgresql://... [--duration 10]
+
+Needs: wrk and pgbench (Debian), tipg in bench/out/tipg-venv (`python3 -m venv bench/out/tipg-venv
+&& bench/out/tipg-venv/bin/pip install tipg 'uvicorn[standard]'`). Every server runs one worker
+on 127.0.0.1 and is stopped at the end. Between runs it waits until PostgreSQL is idle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import morecantile
+import psycopg
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = HERE / "out"
+TIPG = OUT / "tipg-venv" / "bin" / "uvicorn"
+PY = ROOT / ".venv" / "bin"
+TMS = morecantile.tms.get("WebMercatorQuad")
+LAYERS = ["districts", "streets", "communities", "grids", "buildings", "organisations", "devices",
+          "incidents"]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(argv: list[str], env: dict[str, str], port: int, ready: str) -> Iterator[str]:
+    log = open(OUT / f"server-{port}.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=log, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(base + ready, timeout=5).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError(f"{argv[0]} exited; see {log.name}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def wait_idle(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        for _ in range(600):
+            n = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> "
+                "pg_backend_pid() AND backend_type = 'client backend'"
+            ).fetchone()[0]
+            if n == 0:
+                return
+            time.sleep(0.5)
+
+
+def wrk(base: str, paths: list[str], conns: int, duration: int, url: str) -> dict[str, float]:
+    wait_idle(url)
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write("\n".join(paths) + "\n")
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--latency", "--timeout", "30s",
+         "-s", str(HERE / "cycle.lua"), base],
+        env={**os.environ, "TILES": f.name}, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    scale = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rps,
+        "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan"),
+        "non2xx": float(errors.group(1)) if errors else 0.0,
+    }
+
+
+def tile_lists(url: str, seed: int) -> dict[str, list[tuple[int, int, int]]]:
+    """BASELINE's list: 50 tiles each at z10, z12, z14, z16 under incident points (dense area)."""
+    rng = random.Random(seed)
+    with psycopg.connect(url) as conn:
+        points = conn.execute(
+            "SELECT ST_X(geom), ST_Y(geom) FROM incidents TABLESAMPLE SYSTEM (1) LIMIT 20000"
+        ).fetchall()
+    lists: dict[str, list[tuple[int, int, int]]] = {}
+    for z in (10, 12, 14, 16):
+        seen: list[tuple[int, int, int]] = []
+        rng.shuffle(points)
+        for lon, lat in points:
+            t = TMS.tile(lon, lat, z)
+            if (z, t.x, t.y) not in seen:
+                seen.append((z, t.x, t.y))
+            if len(seen) == 50:
+                break
+        lists[f"z{z}"] = seen
+    lists["mixed"] = [t for z in (10, 12, 14, 16) for t in lists[f"z{z}"]]
+    return lists
+
+
+def every_tile_sample(url: str, seed: int, per_zoom: int) -> list[tuple[int, int, int]]:
+    """Every tile over the city at z0-z12; from z13 on, `per_zoom` tiles under data points."""
+    rng = random.Random(seed)
+    with psycopg.connect(url) as conn:
+        x0, y0, x1, y1 = conn.execute(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
+            " (SELECT ST_Extent(geom) AS e FROM grids) s"
+        ).fetchone()
+        points = conn.execute(
+            "(SELECT ST_X(geom), ST_Y(geom) FROM incidents TABLESAMPLE SYSTEM (1) LIMIT 5000)"
+            " UNION ALL (SELECT ST_X(geom), ST_Y(geom) FROM buildings TABLESAMPLE SYSTEM (5)"
+            " LIMIT 5000)"
+        ).fetchall()
+    tiles: list[tuple[int, int, int]] = []
+    for z in range(0, 19):
+        if z <= 12:
+            tiles += [(z, t.x, t.y) for t in TMS.tiles(x0, y0, x1, y1, [z])]
+        else:
+            rng.shuffle(points)
+            chosen = {(z, *TMS.tile(lon, lat, z)[:2]) for lon, lat in points[: per_zoom * 3]}
+            tiles += sorted(chosen)[:per_zoom]
+    return tiles
+
+
+def measure_every_tile(base: str, tiles: list[tuple[int, int, int]]) -> dict[str, object]:
+    """Sequential, uncached: latency and size of every (layer, tile); per-zoom p95 and max."""
+    per_zoom: dict[int, list[float]] = {}
+    biggest: dict[int, int] = {}
+    worst: tuple[float, str] = (0.0, "")
+    with httpx.Client(base_url=base, timeout=60) as http:
+        for z, x, y in tiles:
+            for layer in LAYERS:
+                path = f"/tiles/{layer}/{z}/{x}/{y}.mvt"
+                started = time.perf_counter()
+                response = http.get(path)
+                ms = (time.perf_counter() - started) * 1000
+                if response.status_code == 400:
+                    continue  # outside the layer's zoom range
+                assert response.status_code in (200, 204), (path, response.status_code)
+                per_zoom.setdefault(z, []).append(ms)
+                biggest[z] = max(biggest.get(z, 0), len(response.content))
+                worst = max(worst, (ms, path))
+    rows = {}
+    for z, values in sorted(per_zoom.items()):
+        values.sort()
+        p95 = values[int(0.95 * (len(values) - 1))]
+        rows[z] = {"n": len(values), "p95_ms": round(p95, 1), "max_ms": round(values[-1], 1),
+                   "max_kb": round(biggest[z] / 1024, 1)}  # fmt: skip
+    allv = sorted(v for vs in per_zoom.values() for v in vs)
+    return {
+        "zooms": rows,
+        "p95_ms": round(allv[int(0.95 * (len(allv) - 1))], 1),
+        "max_kb": round(max(biggest.values()) / 1024, 1),
+        "worst": worst,
+        "requests": len(allv),
+    }
+
+
+def pgbench_raw(url: str, tiles: list[tuple[int, int, int]], conns: int, duration: int) -> float:
+    """Raw ST_AsMVT of incidents for the same tiles (transactions/s), no HTTP at all."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS bench")
+        conn.execute("DROP TABLE IF EXISTS bench.tiles")
+        conn.execute("CREATE TABLE bench.tiles (i int PRIMARY KEY, z int, x int, y int)")
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO bench.tiles VALUES (%s, %s, %s, %s)",
+                [(i, *t) for i, t in enumerate(tiles)],
+            )
+    script = OUT / "raw_mvt.sql"
+    script.write_text(
+        f"\\set i random(0, {len(tiles) - 1})\n"
+        "SELECT length(ST_AsMVT(t, 'incidents', 4096, 'geom')) FROM (\n"
+        "  SELECT ST_AsMVTGeom(ST_Transform(i.geom, 3857), ST_TileEnvelope(b.z, b.x, b.y),"
+        " 4096, 64, true) AS geom, i.id, i.category, i.status, i.reported_at::text\n"
+        "  FROM incidents i, bench.tiles b WHERE b.i = :i AND i.geom && ST_Transform("
+        "ST_TileEnvelope(b.z, b.x, b.y, margin => 64.0 / 4096), 4326)) t;\n"
+    )
+    wait_idle(url)
+    out = subprocess.run(
+        ["pgbench", "-n", "-c", str(conns), "-j", str(min(conns, 2)), "-T", str(duration),
+         "-f", str(script), url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--per-zoom", type=int, default=60)
+    parser.add_argument("--skip-every-tile", action="store_true")
+    args = parser.parse_args()
+    url, d = args.url, args.duration
+    OUT.mkdir(exist_ok=True)
+    lists = tile_lists(url, args.seed)
+    ours = [f"/tiles/incidents/{z}/{x}/{y}.mvt" for z, x, y in lists["mixed"]]
+    ours16 = [f"/tiles/incidents/{z}/{x}/{y}.mvt" for z, x, y in lists["z16"]]
+    tipg = [f"/collections/public.incidents/tiles/WebMercatorQuad/{z}/{x}/{y}"
+            for z, x, y in lists["mixed"]]  # fmt: skip
+    tipg16 = [p for p in tipg if "/16/" in p]
+    trivial = [f"/tile/{z}/{x}/{y}" for z, x, y in lists["mixed"]]
+    results: dict[str, object] = {"tiles": {k: len(v) for k, v in lists.items()}}
+
+    env = {
+        "GEOPLATFORM_DATABASE_URL": url,
+        "GEOPLATFORM_LAYERS_FILE": str(ROOT / "tiles/layers.yaml"),
+    }
+    port = free_port()
+    serve = [str(PY / "geoplatform"), "serve", "--port", str(port)]
+    with server(serve, {**env, "GEOPLATFORM_TILE_CACHE_BYTES": "0"}, port, "/readyz") as base:
+        # let the cluster indexes finish loading (the lifespan starts them), then warm up once
+        with httpx.Client(base_url=base, timeout=120) as http:
+            for p in ours + ours16:
+                http.get(p)
+        if not args.skip_every_tile:
+            tiles = every_tile_sample(url, args.seed, args.per_zoom)
+            results["every_tile"] = measure_every_tile(base, tiles)
+            print(json.dumps(results["every_tile"], indent=1), file=sys.stderr)
+        results["ours_mixed_c8"] = wrk(base, ours, 8, d, url)
+        results["ours_mixed_c1"] = wrk(base, ours, 1, d, url)
+        results["ours_z16_c8"] = wrk(base, ours16, 8, d, url)
+        results["ours_z16_c1"] = wrk(base, ours16, 1, d, url)
+        sizes = [len(httpx.get(base + p).content) for p in ours]
+        results["ours_mixed_mean_kb"] = round(statistics.mean(sizes) / 1024, 1)
+    print(json.dumps(results, indent=1), file=sys.stderr)
+
+    port = free_port()
+    with server([*serve[:-1], str(port)], env, port, "/readyz") as base:
+        with httpx.Client(base_url=base, timeout=120) as http:
+            for p in ours:
+                http.get(p)
+        results["ours_cached_mixed_c8"] = wrk(base, ours, 8, d, url)
+        results["ours_cached_mixed_c1"] = wrk(base, ours, 1, d, url)
+
+    port = free_port()
+    tipg_argv = [str(TIPG), "tipg.main:app", "--host", "127.0.0.1", "--port", str(port),
+                 "--workers", "1", "--log-level", "warning"]  # fmt: skip
+    with server(tipg_argv, {"DATABASE_URL": url}, port, "/collections") as base:
+        with httpx.Client(base_url=base, timeout=120) as http:
+            http.get(tipg[0])
+            sizes = [len(http.get(p).content) for p in tipg]
+        results["tipg_mixed_mean_kb"] = round(statistics.mean(sizes) / 1024, 1)
+        results["tipg_mixed_c8"] = wrk(base, tipg, 8, d, url)
+        results["tipg_mixed_c1"] = wrk(base, tipg, 1, d, url)
+        results["tipg_z16_c8"] = wrk(base, tipg16, 8, d, url)
+        results["tipg_z16_c1"] = wrk(base, tipg16, 1, d, url)
+
+    results["raw_z16_c8"] = pgbench_raw(url, lists["z16"], 8, d)
+    results["raw_z16_c1"] = pgbench_raw(url, lists["z16"], 1, d)
+
+    port = free_port()
+    trivial_argv = [str(PY / "uvicorn"), "trivial_app:app", "--app-dir", str(HERE), "--host",
+                    "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning"]  # fmt: skip
+    with server(trivial_argv, {}, port, "/tile/0/0/0") as base:
+        results["trivial_c8"] = wrk(base, trivial, 8, d, url)
+        results["trivial_c1"] = wrk(base, trivial, 1, d, url)
+
+    (OUT / "tiles-results.json").write_text(json.dumps(results, indent=1))
+    print(json.dumps(results, indent=1))
+    print(report(results))
+
+
+def report(r: dict[str, object]) -> str:
+    def rps(key: str) -> float:
+        return float(r[key]["rps"])  # type: ignore[index]
+
+    lines = [
+        "| measurement | this server | peer | ratio | target |",
+        "|---|---|---|---|---|",
+        f"| incidents mixed z10-z16, c=8 (req/s) | {rps('ours_mixed_c8'):.0f} | tipg "
+        f"{rps('tipg_mixed_c8'):.0f} | {rps('ours_mixed_c8') / rps('tipg_mixed_c8'):.1f}x | >= 5x |",
+        f"| incidents mixed z10-z16, c=1 (req/s) | {rps('ours_mixed_c1'):.0f} | tipg "
+        f"{rps('tipg_mixed_c1'):.0f} | {rps('ours_mixed_c1') / rps('tipg_mixed_c1'):.1f}x | |",
+        f"| incidents z16, c=8 (req/s) | {rps('ours_z16_c8'):.0f} | tipg {rps('tipg_z16_c8'):.0f};"
+        f" raw ST_AsMVT {float(r['raw_z16_c8']):.0f} | {rps('ours_z16_c8') / rps('tipg_z16_c8'):.1f}x"
+        " | >= 1.5x |",
+        f"| incidents z16, c=1 (req/s) | {rps('ours_z16_c1'):.0f} | tipg {rps('tipg_z16_c1'):.0f};"
+        f" raw ST_AsMVT {float(r['raw_z16_c1']):.0f} | {rps('ours_z16_c1') / rps('tipg_z16_c1'):.1f}x"
+        " | |",
+        f"| cached mixed list, c=8 (req/s) | {rps('ours_cached_mixed_c8'):.0f} | trivial "
+        f"{rps('trivial_c8'):.0f} | {rps('ours_cached_mixed_c8') / rps('trivial_c8'):.2f} | >= 0.70 |",
+        f"| cached mixed list, c=1 (req/s) | {rps('ours_cached_mixed_c1'):.0f} | trivial "
+        f"{rps('trivial_c1'):.0f} | {rps('ours_cached_mixed_c1') / rps('trivial_c1'):.2f} | |",
+        f"| mean tile size, mixed list | {r['ours_mixed_mean_kb']} KB (all rows, clustered) | tipg"
+        f" {r['tipg_mixed_mean_kb']} KB (<= 10,000 rows a tile) | | |",
+    ]
+    every = r.get("every_tile")
+    if isinstance(every, dict):
+        lines.append(
+            f"| every layer, every zoom 0-18 ({every['requests']} tiles, uncached, sequential) |"
+            f" p95 {every['p95_ms']} ms, largest {every['max_kb']} KB | | | p95 < 100 ms,"
+            " <= 500 KB |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

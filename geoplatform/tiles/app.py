@@ -1,0 +1,203 @@
+"""`create_app(settings)`: the tile and feature server.
+
+The lifespan owns the async psycopg pool, the version reader, the tile cache, the point indexes
+and the layer catalog (read from `settings.layers_file` and checked against the database).
+Nothing is read at import time and there is no module-level app.
+
+Why psycopg's own async pool and not SQLAlchemy async: a tile is one statement returning one
+bytea; SQLAlchemy's async layer adds a greenlet hop and result processing per statement for
+nothing we use (see bench/RESULTS.md for the measured request rates).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from psycopg_pool import AsyncConnectionPool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from geoplatform import __version__
+from geoplatform.db.engine import database_url
+from geoplatform.errors import GeoPlatformError
+from geoplatform.settings import Settings
+from geoplatform.tiles.cache import BytesCache, VersionReader
+from geoplatform.tiles.catalog import bind_catalog, read_catalog_file
+from geoplatform.tiles.context import Metrics, ServerContext, catalog_digest
+from geoplatform.tiles.mvt import query
+from geoplatform.tiles.overview import OverviewIndexes
+
+log = logging.getLogger("geoplatform.tiles")
+
+
+def _viewer_dir(settings: Settings) -> Path | None:
+    candidate = settings.layers_file.resolve().parent / "viewer"
+    return candidate if candidate.is_dir() else None
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The API for these settings; its lifespan connects, reads the catalog, and cleans up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = database_url(settings)
+        catalog_file = read_catalog_file(settings.layers_file)
+        with psycopg.connect(url, connect_timeout=settings.connect_timeout_s) as conn:
+            catalog = bind_catalog(conn, catalog_file)
+        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            url,
+            min_size=1,
+            max_size=settings.pool_size,
+            kwargs={"autocommit": True, "connect_timeout": settings.connect_timeout_s},
+            open=False,
+            name="geoplatform-tiles",
+        )
+        await pool.open(wait=True, timeout=settings.connect_timeout_s * 2)
+        versions = VersionReader(url, query("layer_versions"), settings.connect_timeout_s)
+        app.state.context = ServerContext(
+            settings=settings,
+            catalog=catalog,
+            pool=pool,
+            versions=versions,
+            cache=BytesCache(settings.tile_cache_bytes),
+            indexes=OverviewIndexes(pool),
+            metrics=app.state.metrics,
+            catalog_digest=catalog_digest(settings.layers_file),
+            viewer_dir=_viewer_dir(settings),
+        )
+        preload = asyncio.ensure_future(_preload(app.state.context))
+        try:
+            yield
+        finally:
+            preload.cancel()
+            await versions.close()
+            await pool.close()
+
+    app = FastAPI(
+        title="geoplatform one-map API",
+        version=__version__,
+        description="Vector tiles, OGC API Features and Tiles for the city's one map.",
+        lifespan=lifespan,
+    )
+    app.state.metrics = Metrics()
+    _install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+
+    from geoplatform.tiles.routes.features import features_router
+    from geoplatform.tiles.routes.ogc import ogc_router
+    from geoplatform.tiles.routes.service import service_router
+    from geoplatform.tiles.routes.tiles import tiles_router
+
+    app.include_router(tiles_router())
+    app.include_router(ogc_router())
+    app.include_router(features_router())
+    app.include_router(service_router())
+    return app
+
+
+async def _preload(ctx: ServerContext) -> None:
+    """Build the cluster indexes in the background at start, so no first visitor waits for it."""
+    try:
+        versions = await ctx.versions.current()
+        for layer in ctx.catalog.public():
+            if layer.config.overview == "clusters":
+                await ctx.indexes.get(layer, versions.get(layer.version_key, 0))
+    except (GeoPlatformError, psycopg.Error) as exc:  # requests will report it themselves
+        log.warning("preloading cluster indexes failed: %s", exc)
+
+
+def error_body(status: int, message: str, code: str) -> JSONResponse:
+    """OGC API exception shape: {"code", "description"}."""
+    return JSONResponse({"code": code, "description": message}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(GeoPlatformError)
+    async def domain_error(request: Request, exc: GeoPlatformError) -> JSONResponse:
+        if exc.http_status >= 500:
+            log.error("%s %s: %s", request.method, request.url.path, exc.message)
+        return error_body(exc.http_status, exc.message, type(exc).__name__)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        parts = []
+        for error in exc.errors()[:3]:
+            where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("path", "query"))
+            parts.append(f"{where}: {error.get('msg', 'invalid')}")
+        return error_body(400, "; ".join(parts) or "invalid request", "InvalidParameter")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_body(exc.status_code, str(exc.detail), "HTTPError")
+
+    @app.exception_handler(psycopg.Error)
+    async def database_error(request: Request, exc: psycopg.Error) -> JSONResponse:
+        state = exc.sqlstate or ""
+        if state.startswith("22") or state in ("42883", "42804", "42846"):
+            # the values given (filter literals, parameters) do not fit the columns' types
+            return error_body(
+                400,
+                "the filter or parameters do not fit the property types "
+                "(compare text with 'quoted' values and numbers with numbers)",
+                "InvalidFilter",
+            )
+        if isinstance(exc, psycopg.OperationalError):
+            return error_body(503, "the database is unavailable", "DatabaseUnavailable")
+        log.error("%s %s: database error %s", request.method, request.url.path, state)
+        return error_body(500, "internal error (logged)", "InternalError")
+
+
+class MetricsMiddleware:
+    """Counts and times requests per route template (pure ASGI: no per-request task)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+        self._children: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            name = getattr(route, "path", "unmatched")
+            children = self._children.get((name, status))
+            if children is None:
+                children = (
+                    self.metrics.requests.labels(name, str(status)),
+                    self.metrics.latency.labels(name),
+                )
+                self._children[(name, status)] = children
+            children[0].inc()
+            children[1].observe(time.perf_counter() - started)
+
+
+Handler = Callable[[Request], Awaitable[Any]]
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn factory for `geoplatform serve --workers N`: settings from the environment, once
+    per worker process (called by uvicorn, never at import)."""
+    return create_app(Settings())

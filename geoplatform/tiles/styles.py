@@ -1,0 +1,207 @@
+"""TileJSON 3.0.0 per layer set and the MapLibre style `/styles/onemap.json`.
+
+Both point at this server's own URLs (taken from the request, so a proxy's host is kept). Cluster
+points (below a layer's detail zoom) carry `count`: the style sizes and labels them by it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geoplatform.tiles.catalog import Catalog, Layer
+
+CITY_CENTER = (106.80, 39.66)  # default view; the style's `center` only, data decide the rest
+
+
+def _fields(layer: Layer) -> dict[str, str]:
+    types = {"integer": "Number", "number": "Number", "boolean": "Boolean", "string": "String"}
+    fields = {name: types[col.json_type] for name, col in layer.columns.items()}
+    if layer.config.overview == "clusters":
+        fields["count"] = "Number (clusters below detail zoom)"
+        fields["h3"] = "String (cluster H3 cell)"
+    return fields
+
+
+def tilejson(
+    catalog: Catalog, layers: list[Layer], base_url: str, query: str = ""
+) -> dict[str, Any]:
+    """TileJSON 3.0.0 for a comma list of layers served as one composite tile."""
+    names = ",".join(layer.name for layer in layers)
+    suffix = f"?{query}" if query else ""
+    return {
+        "tilejson": "3.0.0",
+        "name": names,
+        "description": "; ".join(layer.config.title for layer in layers),
+        "version": "1.0.0",
+        "scheme": "xyz",
+        "tiles": [f"{base_url}/tiles/{names}/{{z}}/{{x}}/{{y}}.mvt{suffix}"],
+        "minzoom": min(layer.config.minzoom for layer in layers),
+        "maxzoom": max(layer.config.maxzoom for layer in layers),
+        "bounds": [-180, -85.0511, 180, 85.0511],
+        "center": [*CITY_CENTER, 11],
+        "vector_layers": [
+            {
+                "id": layer.name,
+                "description": layer.config.title,
+                "minzoom": layer.config.minzoom,
+                "maxzoom": layer.config.maxzoom,
+                "fields": _fields(layer),
+            }
+            for layer in layers
+        ],
+    }
+
+
+def _cluster_layers(layer: Layer, source: str) -> list[dict[str, Any]]:
+    color = layer.config.style.color
+    is_cluster = ["has", "count"]
+    return [
+        {
+            "id": f"{layer.name}-clusters",
+            "type": "circle",
+            "source": source,
+            "source-layer": layer.name,
+            "filter": is_cluster,
+            "paint": {
+                "circle-color": color,
+                "circle-opacity": 0.55,
+                "circle-stroke-color": "#ffffff",
+                "circle-stroke-width": 1,
+                "circle-radius": [
+                    "interpolate",
+                    ["linear"],
+                    ["sqrt", ["get", "count"]],
+                    1,
+                    4,
+                    30,
+                    14,
+                    300,
+                    30,
+                ],
+            },
+        },
+        {
+            "id": f"{layer.name}-cluster-counts",
+            "type": "symbol",
+            "source": source,
+            "source-layer": layer.name,
+            "filter": ["all", is_cluster, [">", ["get", "count"], 1]],
+            "layout": {
+                "text-field": ["to-string", ["get", "count"]],
+                "text-size": 10,
+                "text-font": ["Open Sans Regular"],
+                "text-allow-overlap": False,
+            },
+            "paint": {"text-color": "#222222", "text-halo-color": "#ffffff", "text-halo-width": 1},
+        },
+    ]
+
+
+def _feature_layers(layer: Layer, source: str, labels: bool) -> list[dict[str, Any]]:
+    style = layer.config.style
+    not_cluster = ["!", ["has", "count"]]
+    base = {"source": source, "source-layer": layer.name}
+    out: list[dict[str, Any]] = []
+    if style.kind == "boundary":
+        out.append(
+            {
+                "id": f"{layer.name}-line",
+                "type": "line",
+                **base,
+                "paint": {"line-color": style.color, "line-width": style.width},
+            }
+        )
+    elif style.kind == "fill":
+        out.append(
+            {
+                "id": f"{layer.name}-fill",
+                "type": "fill",
+                **base,
+                "filter": not_cluster,
+                "paint": {"fill-color": style.color, "fill-opacity": style.opacity},
+            }
+        )
+        out.append(
+            {
+                "id": f"{layer.name}-outline",
+                "type": "line",
+                **base,
+                "filter": not_cluster,
+                "paint": {"line-color": style.color, "line-width": 0.5},
+            }
+        )
+    else:
+        out.append(
+            {
+                "id": f"{layer.name}-points",
+                "type": "circle",
+                **base,
+                "filter": not_cluster,
+                "paint": {
+                    "circle-color": style.color,
+                    "circle-radius": 3.5,
+                    "circle-stroke-color": "#ffffff",
+                    "circle-stroke-width": 0.5,
+                },
+            }
+        )
+    if labels and layer.config.label:
+        out.append(
+            {
+                "id": f"{layer.name}-labels",
+                "type": "symbol",
+                **base,
+                "minzoom": max(layer.config.detail_zoom, 12 if style.kind != "boundary" else 0),
+                "filter": not_cluster,
+                "layout": {
+                    "text-field": ["get", layer.config.label],
+                    "text-size": 11,
+                    "text-font": ["Open Sans Regular"],
+                    "symbol-placement": "point",
+                },
+                "paint": {
+                    "text-color": "#333333",
+                    "text-halo-color": "#ffffff",
+                    "text-halo-width": 1.2,
+                },
+            }
+        )
+    return out
+
+
+def onemap_style(catalog: Catalog, base_url: str, *, glyphs: bool) -> dict[str, Any]:
+    """A MapLibre style with every public layer from one composite source.
+
+    Text (labels, cluster counts) needs glyph PBFs; without them the style has no symbol layers
+    rather than layers that fail in the browser.
+    """
+    layers = catalog.public()
+    source = "onemap"
+    style_layers: list[dict[str, Any]] = [
+        {"id": "background", "type": "background", "paint": {"background-color": "#f4f1ea"}}
+    ]
+    order = sorted(
+        layers, key=lambda lyr: {"fill": 0, "boundary": 1, "circle": 2}[lyr.config.style.kind]
+    )
+    for layer in order:
+        style_layers.extend(_feature_layers(layer, source, glyphs))
+        if layer.config.overview == "clusters":
+            cluster_layers = _cluster_layers(layer, source)
+            style_layers.extend(cluster_layers if glyphs else cluster_layers[:1])
+    style: dict[str, Any] = {
+        "version": 8,
+        "name": "geoplatform one map",
+        "center": list(CITY_CENTER),
+        "zoom": 11,
+        "sources": {
+            source: {
+                "type": "vector",
+                "url": f"{base_url}/tiles/{','.join(lyr.name for lyr in layers)}/tilejson.json",
+            }
+        },
+        "layers": style_layers,
+        "metadata": {"geoplatform:layers": {lyr.name: lyr.config.title for lyr in layers}},
+    }
+    if glyphs:
+        style["glyphs"] = f"{base_url}/fonts/{{fontstack}}/{{range}}.pbf"
+    return style
