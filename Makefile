@@ -15,15 +15,15 @@ PYTEST_ARGS ?=
 DEMO_DIR ?= .geoplatform/demo
 DEMO_PIPELINE := etl/pipelines/demo.yaml
 DEMO_STAMP = $(DEMO_DIR)/.generated-scale$(SCALE)-seed$(SEED)
-# The demo's own key for the keyed HMAC of ID numbers; a real deployment keeps its key elsewhere.
-GEOPLATFORM_HMAC_KEY_FILE ?= .geoplatform/hmac.key
-export GEOPLATFORM_HMAC_KEY_FILE
+# The demo's own key for the keyed HMAC of ID numbers (yours if GEOPLATFORM_HMAC_KEY_FILE is
+# set); a real deployment keeps its key outside the repository and the database.
+DEMO_HMAC_KEY_FILE ?= $(or $(GEOPLATFORM_HMAC_KEY_FILE),.geoplatform/hmac.key)
 
 ## demo: install, start the embedded PostGIS, migrate, build the demo city, run the ETL, serve
-demo: install $(DEMO_STAMP) $(GEOPLATFORM_HMAC_KEY_FILE)
+demo: install $(DEMO_STAMP) $(DEMO_HMAC_KEY_FILE)
 	$(BIN)/geoplatform db up
 	$(BIN)/geoplatform db migrate
-	$(BIN)/geoplatform etl run $(DEMO_PIPELINE)
+	GEOPLATFORM_HMAC_KEY_FILE=$(DEMO_HMAC_KEY_FILE) $(BIN)/geoplatform etl run $(DEMO_PIPELINE)
 	@echo "serving the one-map viewer at http://127.0.0.1:8000 (Ctrl-C stops it)"
 	$(BIN)/geoplatform serve --host 127.0.0.1 --port 8000
 
@@ -33,7 +33,7 @@ $(DEMO_STAMP): | $(STAMP)
 		--pipeline $(DEMO_PIPELINE)
 	@touch $(DEMO_STAMP)
 
-$(GEOPLATFORM_HMAC_KEY_FILE):
+$(DEMO_HMAC_KEY_FILE):
 	@mkdir -p $(dir $@)
 	@(umask 077 && head -c 32 /dev/urandom | base64 > $@)
 	@echo "wrote a demo HMAC key to $@ (keep a real one outside the database and the repo)"

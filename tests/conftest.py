@@ -6,6 +6,7 @@ start, every test that needs a database errors: the suite fails, it never skips.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -21,6 +22,24 @@ from geoplatform.db.migrate import migrate
 from geoplatform.settings import Settings
 
 TEMPLATE_DB = "geoplatform_template"
+# Which PostgreSQL binaries to use is the one setting a caller may pass to the suite.
+PASSED_THROUGH = {"GEOPLATFORM_PG_BINDIR"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_environment() -> Iterator[None]:
+    """Tests build their own Settings: a developer's GEOPLATFORM_* variables must not leak in."""
+    saved = {
+        k: v
+        for k, v in os.environ.items()
+        if k.startswith("GEOPLATFORM_") and k not in PASSED_THROUGH
+    }
+    for key in saved:
+        del os.environ[key]
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 @pytest.fixture(scope="session")
