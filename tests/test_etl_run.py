@@ -258,3 +258,35 @@ def test_a_failing_source_rolls_back_alone(
     assert result.source("video_ai").status == "failed"
     assert "no file matches" in (result.source("video_ai").error or "")
     assert result.source("hotline").status == "loaded"
+
+
+def test_a_bug_in_one_source_fails_that_source_and_the_others_load(
+    engine: Engine,
+    etl_settings: Settings,
+    city: tuple[Path, Truth],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An unexpected exception is recorded as that source's failure (exit 65), not a crash."""
+    import geoplatform.etl.runner as runner
+
+    real = runner._load_source
+
+    def broken(conn, state, source, result):  # type: ignore[no-untyped-def]
+        if source.name == "hotline":
+            raise AttributeError("simulated bug")
+        return real(conn, state, source, result)
+
+    monkeypatch.setattr(runner, "_load_source", broken)
+    path, _ = city
+    result = _run(engine, etl_settings, path)
+    assert result.status == "failed"
+    assert result.exit_code == 65
+    hotline = result.source("hotline")
+    assert hotline.status == "failed"
+    assert hotline.error == "internal error: AttributeError: simulated bug"
+    assert result.source("grid_app").status == "loaded"
+    with engine.connect() as conn:
+        status = conn.execute(
+            text("SELECT status FROM etl.runs WHERE id = :r"), {"r": result.run_id}
+        ).scalar_one()
+    assert status == "failed"

@@ -228,3 +228,50 @@ def test_projected_coordinates_need_a_crs(table: pd.DataFrame) -> None:
 def test_empty_table_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="empty"):
         Matcher.from_frame(_table().iloc[0:0])
+
+
+def test_compound_named_after_a_province(table: pd.DataFrame) -> None:
+    """青海亚居 starts with a province's short name: it is read as part of the compound name,
+    also when its tail (亚居) is too common to identify it alone (as in the scale-1 demo city)."""
+    namesakes = [
+        _row(f"MP8{i}", "门牌", ANJU, "友谊路", 100 + 2 * i, compound=f"{stem}亚居小区")
+        for i, stem in enumerate(
+            ("福泰", "金桥", "银河", "松林", "紫荆", "丁香", "长河", "星光", "安泰")
+        )
+    ]
+    extra = [
+        *namesakes,
+        _row("MP90", "门牌", JINXIU, "黄河街", 60, compound="青海亚居小区"),
+        *(
+            _row(
+                f"LD9{n}",
+                "楼栋",
+                JINXIU,
+                "黄河街",
+                60,
+                compound="青海亚居小区",
+                building=n,
+                building_key=f"JZ9{n}",
+            )
+            for n in (1, 2)
+        ),
+    ]
+    matcher = Matcher.from_frame(pd.concat([table, pd.DataFrame(extra)], ignore_index=True))
+    for address in (
+        "海勃湾区滨河街道锦绣社区青海亚居小区2号楼1单元1602室",
+        "乌海市海勃湾区锦绣社区青海亚居小区2-1-304",
+    ):
+        result = matcher.match(address)
+        assert result.accepted, address
+        assert result.building_key == "JZ92", address
+
+
+def test_dropping_an_untracked_admin_level_keeps_the_context(matcher: Matcher) -> None:
+    """Regression (scale-1 demo city): a province short name read as part of a compound."""
+    from geoplatform.geocode.matcher import _Context
+    from geoplatform.geocode.parse import parse
+
+    parsed = parse("海勃湾区滨河街道锦绣社区青海亚居小区1栋", matcher.gazetteer.lexicon)
+    context = _Context(parsed)
+    assert context.without(parsed, "province") is context
+    assert context.without(parsed, "city") is context

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -42,6 +43,8 @@ from geoplatform.settings import Settings
 LOCK_KEY = 0x67656F706C6174  # "geoplat": one ETL run at a time per database
 EXIT_OK = 0
 EXIT_SOURCE_FAILED = 65
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -317,6 +320,11 @@ def _run_source(engine: Engine, state: _RunState, source: SourceSpec) -> SourceR
         result.status, result.error = "failed", error.message
     except GeoPlatformError as exc:
         result.status, result.error = "failed", exc.message
+    except (
+        Exception
+    ) as exc:  # a bug: fail this source like any other, keep the traceback in the log
+        logger.exception("source %s failed unexpectedly", source.name)
+        result.status, result.error = "failed", f"internal error: {type(exc).__name__}: {exc}"
     if result.status != "loaded":  # the source's transaction did not record it
         with engine.begin() as conn:
             _record(conn, state.run_id, result)

@@ -150,7 +150,13 @@ class _Context:
         self.community = parsed.codes("community") if "community" in admin else _EMPTY
 
     def without(self, parsed: ParsedAddress, level: str) -> _Context:
-        """This context less the short-form names of ``level`` (they were part of a name)."""
+        """This context less the short-form names of ``level`` (they were part of a name).
+
+        Only district, street and community are evidence; a province or city short name
+        (青海 in 青海亚居小区) leaves the context as it is.
+        """
+        if level not in _Context.__slots__:
+            return self
         context = _Context(parsed)
         codes = {t.code for t in parsed.admin.get(level, ()) if not t.short and t.code}
         setattr(context, level, codes)
