@@ -31,6 +31,8 @@ $(DEMO_STAMP): | $(STAMP)
 	rm -rf $(DEMO_DIR)
 	$(BIN)/geoplatform demo generate --scale $(SCALE) --seed $(SEED) --out $(DEMO_DIR) \
 		--pipeline $(DEMO_PIPELINE)
+	@# a new city replaces the previous one's rows and watermarks (embedded database only)
+	@if [ -z "$${GEOPLATFORM_DATABASE_URL:-}" ]; then $(BIN)/geoplatform db reset --yes; fi
 	@touch $(DEMO_STAMP)
 
 $(DEMO_HMAC_KEY_FILE):

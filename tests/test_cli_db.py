@@ -70,6 +70,13 @@ def test_cluster_up_reuse_down_and_status(cluster_home: Path) -> None:
     assert "at head" in status.stdout
     assert "***" in status.stdout  # the password is never printed by status
 
+    refused = run_cli("db", "reset", env=env)
+    assert_one_line_failure(refused, "--yes")
+    reset = run_cli("db", "reset", "--yes", env=env)
+    assert reset.returncode == 0, reset.stderr
+    assert "recreated database geoplatform" in reset.stdout
+    assert "at head" in run_cli("db", "status", env=env).stdout
+
     url = run_cli("db", "url", env=env)
     assert url.stdout.startswith("postgresql://geoplatform:")
     port = LocalCluster(cluster_home).record_or_fail().port
@@ -99,6 +106,11 @@ def test_status_with_a_bad_database_url_explains_in_one_line(url: str, expected:
     result = run_cli("db", "status", env={"GEOPLATFORM_DATABASE_URL": url})
     assert_one_line_failure(result, expected)
     assert "secret" not in result.stderr
+
+
+def test_reset_refuses_a_database_given_by_url() -> None:
+    env = {"GEOPLATFORM_DATABASE_URL": "postgresql://u:p@127.0.0.1:1/db"}
+    assert_one_line_failure(run_cli("db", "reset", "--yes", env=env), "refusing to drop")
 
 
 def test_url_setting_means_nothing_local_is_started(tmp_path: Path) -> None:

@@ -78,6 +78,34 @@ def db_migrate() -> None:
         out.print(f"already at head {result.after}")
 
 
+@db_app.command("reset")
+def db_reset(
+    yes: Annotated[bool, typer.Option("--yes", help="Really delete every row.")] = False,
+) -> None:
+    """Drop the embedded cluster's database, recreate it and migrate (a new demo city uses it)."""
+    from geoplatform.db.engine import create_engine, local_cluster
+    from geoplatform.db.migrate import migrate
+    from geoplatform.errors import ConfigurationError
+
+    settings = settings_from_env()
+    if not settings.uses_embedded_cluster:
+        raise ConfigurationError(
+            "refusing to drop a database named by GEOPLATFORM_DATABASE_URL; reset only the "
+            "embedded cluster's"
+        )
+    if not yes:
+        raise ConfigurationError("db reset deletes every row: run it again with --yes")
+    cluster = local_cluster(settings)
+    cluster.up()
+    cluster.recreate_database()
+    engine = create_engine(settings)
+    try:
+        result = migrate(engine)
+    finally:
+        engine.dispose()
+    out.print(f"recreated database {cluster.database} and migrated it to {result.after}")
+
+
 @db_app.command("url")
 def db_url(
     hide_password: Annotated[bool, typer.Option(help="Print *** for the password.")] = False,

@@ -149,7 +149,10 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Whether PostgreSQL could listen on `port`: it binds with SO_REUSEADDR, so connections
+    left in TIME_WAIT by a stopped server do not count as taken."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -244,6 +247,23 @@ class LocalCluster:
             if self._ensure_database():
                 done.append(f"created database {self.database}")
         return done
+
+    def recreate_database(self) -> None:
+        """Drop the cluster's database (disconnecting its sessions) and create it empty."""
+        import psycopg
+
+        rec = self.record_or_fail()
+        with psycopg.connect(
+            host="127.0.0.1",
+            port=rec.port,
+            user=SUPERUSER,
+            password=rec.password,
+            dbname="postgres",
+            connect_timeout=10,
+            autocommit=True,
+        ) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{rec.database}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{rec.database}"')
 
     def down(self) -> bool:
         """Stop the cluster; False when it was not running."""
