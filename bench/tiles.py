@@ -16,20 +16,17 @@ import json
 import os
 import random
 import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import morecantile
 import psycopg
+from serving import free_port, server
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -39,38 +36,6 @@ PY = ROOT / ".venv" / "bin"
 TMS = morecantile.tms.get("WebMercatorQuad")
 LAYERS = ["districts", "streets", "communities", "grids", "buildings", "organisations", "devices",
           "incidents"]  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def server(argv: list[str], env: dict[str, str], port: int, ready: str) -> Iterator[str]:
-    log = open(OUT / f"server-{port}.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(argv, env={**os.environ, **env}, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(base + ready, timeout=5).status_code < 500:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                raise RuntimeError(f"{argv[0]} exited; see {log.name}")
-            time.sleep(0.3)
-        yield base
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def wait_idle(url: str) -> None:
@@ -239,7 +204,13 @@ def main() -> None:
     }
     port = free_port()
     serve = [str(PY / "geoplatform"), "serve", "--port", str(port)]
-    with server(serve, {**env, "GEOPLATFORM_TILE_CACHE_BYTES": "0"}, port, "/readyz") as base:
+    with server(
+        serve,
+        {**env, "GEOPLATFORM_TILE_CACHE_BYTES": "0"},
+        port,
+        "/readyz",
+        OUT / f"server-{port}.log",
+    ) as base:
         # let the cluster indexes finish loading (the lifespan starts them), then warm up once
         with httpx.Client(base_url=base, timeout=120) as http:
             for p in ours + ours16:
@@ -257,7 +228,7 @@ def main() -> None:
     print(json.dumps(results, indent=1), file=sys.stderr)
 
     port = free_port()
-    with server([*serve[:-1], str(port)], env, port, "/readyz") as base:
+    with server([*serve[:-1], str(port)], env, port, "/readyz", OUT / f"server-{port}.log") as base:
         with httpx.Client(base_url=base, timeout=120) as http:
             for p in ours:
                 http.get(p)
@@ -267,7 +238,9 @@ def main() -> None:
     port = free_port()
     tipg_argv = [str(TIPG), "tipg.main:app", "--host", "127.0.0.1", "--port", str(port),
                  "--workers", "1", "--log-level", "warning"]  # fmt: skip
-    with server(tipg_argv, {"DATABASE_URL": url}, port, "/collections") as base:
+    with server(
+        tipg_argv, {"DATABASE_URL": url}, port, "/collections", OUT / f"tipg-{port}.log"
+    ) as base:
         with httpx.Client(base_url=base, timeout=120) as http:
             http.get(tipg[0])
             sizes = [len(http.get(p).content) for p in tipg]
@@ -283,7 +256,7 @@ def main() -> None:
     port = free_port()
     trivial_argv = [str(PY / "uvicorn"), "trivial_app:app", "--app-dir", str(HERE), "--host",
                     "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning"]  # fmt: skip
-    with server(trivial_argv, {}, port, "/tile/0/0/0") as base:
+    with server(trivial_argv, {}, port, "/tile/0/0/0", OUT / f"trivial-{port}.log") as base:
         results["trivial_c8"] = wrk(base, trivial, 8, d, url)
         results["trivial_c1"] = wrk(base, trivial, 1, d, url)
 

@@ -627,3 +627,28 @@ cube_dirty = Table(
     schema="meta",
     comment="What triggers marked for the next refresh_h3_cubes(): incident days, whole layers",
 )
+
+warnings = Table(
+    "warnings",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("as_of", Date, nullable=False, comment="Last day of the tested window (local)"),
+    Column("level", Text, nullable=False, comment="cell (H3) or grid"),
+    Column("unit", Text, nullable=False, comment="H3 cell as hex string, or 15-digit grid code"),
+    Column("window_start", Date, nullable=False),
+    Column("window_end", Date, nullable=False),
+    Column("baseline_start", Date, nullable=False),
+    Column("baseline_end", Date, nullable=False),
+    Column("observed", Integer, nullable=False, comment="Incidents in the window"),
+    Column("baseline", Integer, nullable=False, comment="Incidents in the baseline period"),
+    Column("expected", Double, nullable=False, comment="Window count the baseline predicts"),
+    Column("ratio", Double, comment="observed / expected"),
+    Column("p_value", Double, nullable=False, comment="One-sided, weekly-rhythm count model"),
+    Column("q_value", Double, comment="Benjamini-Hochberg adjusted"),
+    Column("dispersion", Double, nullable=False),
+    Column("scanned_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("geom", _geometry("MULTIPOLYGON")),
+    check("level IN ('cell', 'grid')", "level", "warnings.level must be cell or grid"),
+    UniqueConstraint("as_of", "level", "unit"),
+    comment="Early warnings written by `geoplatform warnings scan` (the nightly run)",
+)

@@ -93,7 +93,9 @@ def create_app(settings: Settings) -> FastAPI:
     _install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
 
+    from geoplatform.tiles.routes.analytics import analytics_router
     from geoplatform.tiles.routes.features import features_router
+    from geoplatform.tiles.routes.heatmap import heatmap_router
     from geoplatform.tiles.routes.ogc import ogc_router
     from geoplatform.tiles.routes.service import service_router
     from geoplatform.tiles.routes.tiles import tiles_router
@@ -102,6 +104,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ogc_router())
     app.include_router(features_router())
     app.include_router(service_router())
+    app.include_router(heatmap_router())
+    app.include_router(analytics_router())
     return app
 
 

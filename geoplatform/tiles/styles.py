@@ -169,6 +169,42 @@ def _feature_layers(layer: Layer, source: str, labels: bool) -> list[dict[str, A
     return out
 
 
+GRID_STATS_SOURCE = "grid_stats"
+
+
+def grid_stats_layers(source: str) -> list[dict[str, Any]]:
+    """The grid_stats choropleth (incidents per 10k residents; grey where no residents) from
+    `/stats/incidents/{z}/{x}/{y}.mvt?by=grid`, hidden by default: a screen switches it on
+    (and may add `datetime=`/`category=` to the source URL)."""
+    rate = ["coalesce", ["get", "per_10k"], -1]
+    return [
+        {
+            "id": "grid_stats-fill",
+            "type": "fill",
+            "source": source,
+            "source-layer": "grid_stats",
+            "layout": {"visibility": "none"},
+            "paint": {
+                "fill-color": [
+                    "step", rate, "#d9d9d9",
+                    0, "#fff5eb", 500, "#fdd0a2", 1000, "#fdae6b", 2000, "#fd8d3c",
+                    4000, "#e6550d", 8000, "#a63603",
+                ],
+                "fill-opacity": 0.6,
+            },
+        },
+        {
+            "id": "grid_stats-overdue",
+            "type": "line",
+            "source": source,
+            "source-layer": "grid_stats",
+            "layout": {"visibility": "none"},
+            "filter": [">", ["get", "overdue_now"], 0],
+            "paint": {"line-color": "#67000d", "line-width": 1.5},
+        },
+    ]  # fmt: skip
+
+
 def onemap_style(catalog: Catalog, base_url: str, *, glyphs: bool) -> dict[str, Any]:
     """A MapLibre style with every public layer from one composite source.
 
@@ -188,6 +224,8 @@ def onemap_style(catalog: Catalog, base_url: str, *, glyphs: bool) -> dict[str, 
         if layer.config.overview == "clusters":
             cluster_layers = _cluster_layers(layer, source)
             style_layers.extend(cluster_layers if glyphs else cluster_layers[:1])
+    # the choropleth goes under the one-map layers (after the background), hidden until chosen
+    style_layers[1:1] = grid_stats_layers(GRID_STATS_SOURCE)
     style: dict[str, Any] = {
         "version": 8,
         "name": "geoplatform one map",
@@ -197,7 +235,13 @@ def onemap_style(catalog: Catalog, base_url: str, *, glyphs: bool) -> dict[str, 
             source: {
                 "type": "vector",
                 "url": f"{base_url}/tiles/{','.join(lyr.name for lyr in layers)}/tilejson.json",
-            }
+            },
+            GRID_STATS_SOURCE: {
+                "type": "vector",
+                "tiles": [f"{base_url}/stats/incidents/{{z}}/{{x}}/{{y}}.mvt?by=grid"],
+                "minzoom": 8,
+                "maxzoom": 16,
+            },
         },
         "layers": style_layers,
         "metadata": {"geoplatform:layers": {lyr.name: lyr.config.title for lyr in layers}},

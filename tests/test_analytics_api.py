@@ -1,0 +1,154 @@
+"""Issue 6's analytics acceptance end to end: demo city → ETL → PostGIS → API and nightly scan.
+
+The city is generated, loaded by the pipeline (the cube filled by the ETL's publish step), and
+then only the platform's own paths are used: `/analytics/hotspots` (Gi* against the exposure in
+h3_layer_cube, FDR) and `geoplatform.analytics.nightly.run_scan` (what `geoplatform warnings
+scan` runs) with `/analytics/warnings`. The truth files say where the hotspots were planted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import h3
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy.engine import Engine
+
+from geoplatform.analytics.hexagons import count_by_cell
+from geoplatform.analytics.nightly import run_scan
+from geoplatform.db.engine import create_engine
+from geoplatform.demo import generate_city
+from geoplatform.etl.pipeline import load_pipeline
+from geoplatform.etl.runner import run_pipeline
+from geoplatform.settings import Settings
+from tests.conftest import TEMPLATE_DB, DatabaseFactory
+from tests.tiles_fixtures import client, live_server, tile_settings
+
+pytestmark = pytest.mark.slow
+
+SCALE = 0.02
+RESOLUTION = 9
+
+
+def _load(city: Path, url: str, home: Path) -> None:
+    settings = Settings(database_url=url, home=home, hmac_key="demo-key-0123456789")
+    engine = create_engine(settings)
+    try:
+        result = run_pipeline(engine, load_pipeline(city / "pipeline.yaml"), settings)
+        assert result.status == "succeeded", [(s.name, s.error) for s in result.sources]
+    finally:
+        engine.dispose()
+
+
+def _truth(city: Path) -> list[dict[str, Any]]:
+    data = json.loads((city / "truth" / "hotspots.json").read_text(encoding="utf-8"))
+    spots: list[dict[str, Any]] = data["hotspots"]
+    return spots
+
+
+def _incidents(city: Path) -> pd.DataFrame:
+    rows = pd.read_csv(city / "truth" / "incidents.csv", dtype={"grid_code": str})
+    return rows[rows["reject_reason"].isna()].copy()
+
+
+def _hot_cells(base: str) -> set[int]:
+    with client(base) as http:
+        r = http.get("/analytics/hotspots", params={"layer": "incidents", "res": RESOLUTION})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["resolution"] == RESOLUTION
+    return {
+        int(f["properties"]["cell"], 16)
+        for f in body["features"]
+        if f["properties"]["kind"] == "hot"
+    }
+
+
+@pytest.fixture(scope="module")
+def planted_city(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("analytics-planted")
+    generate_city(out, scale=SCALE, seed=1)
+    return out
+
+
+@pytest.fixture
+def loaded(planted_city: Path, database_url: str, tmp_path: Path) -> Iterator[str]:
+    _load(planted_city, database_url, tmp_path / "etl")
+    with live_server(tile_settings(database_url, tmp_path)) as base:
+        yield base
+
+
+def test_planted_hotspots_are_found_through_the_api(
+    loaded: str, planted_city: Path, engine: Engine
+) -> None:
+    hot = _hot_cells(loaded)
+    incidents = _incidents(planted_city)
+    planted: set[int] = set()
+    for spot in _truth(planted_city):
+        if spot["kind"] != "persistent":
+            continue
+        rows = incidents[incidents["hotspot"] == spot["name"]]
+        cells = count_by_cell(rows["lon"], rows["lat"], RESOLUTION)
+        core = set(cells.index[cells >= 0.1 * cells.max()].tolist())
+        assert core & hot, f"planted hotspot {spot['name']} not found"
+        planted |= core
+    near: set[int] = set()
+    for cell in planted:
+        near |= set(h3.api.basic_int.grid_disk(cell, 1))
+    assert len(hot - near) / len(hot) <= 0.10
+
+
+def test_emerging_hotspot_warns_in_its_window_and_not_before(
+    loaded: str, planted_city: Path, engine: Engine
+) -> None:
+    spot = next(s for s in _truth(planted_city) if s["kind"] == "emerging")
+    first = dt.date.fromisoformat(spot["first_day"])
+    last = dt.date.fromisoformat(spot["last_day"])
+    incidents = _incidents(planted_city)
+    rows = incidents[incidents["hotspot"] == "emerging"]
+    cells = count_by_cell(rows["lon"], rows["lat"], RESOLUTION)
+    target_cells = {f"{c:x}" for c in cells.index[cells >= 0.2 * cells.max()]}
+    target_grids = {str(code) for code in spot["grid_codes"]}
+    warned: dict[str, list[int]] = {"cell": [], "grid": []}
+    elsewhere = 0
+    days = [first + dt.timedelta(days=d) for d in range(-60, (last - first).days + 1)]
+    for day in days:
+        run_scan(engine, day)  # what the nightly `geoplatform warnings scan --as-of` does
+        with client(loaded) as http:
+            body = http.get("/analytics/warnings", params={"as_of": day.isoformat()}).json()
+        for feature in body["features"]:
+            props = feature["properties"]
+            target = target_cells if props["level"] == "cell" else target_grids
+            if props["unit"] in target:
+                warned[props["level"]].append((day - first).days)
+            else:
+                elsewhere += 1
+    for level, offsets in warned.items():
+        assert offsets, f"the emerging hotspot never raised a {level} warning"
+        assert min(offsets) >= 0, f"{level} warned before the hotspot began: {offsets}"
+        assert min(offsets) <= 7, (level, offsets)
+    assert elsewhere <= 0.2 * len(days), elsewhere  # two levels, each ≤ 0.1 per scan
+
+
+def test_null_city_false_discovery_rate(
+    database_factory: DatabaseFactory,
+    template_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Cities with nothing planted: every discovery is false; FDR = mean over seeds of FDP."""
+    proportions = []
+    for seed in (1, 2, 3):
+        city = tmp_path_factory.mktemp(f"analytics-null-{seed}")
+        generate_city(city, scale=SCALE, seed=seed, planted_hotspots=False)
+        home = tmp_path_factory.mktemp(f"analytics-null-home-{seed}")
+        with database_factory(TEMPLATE_DB) as url:
+            _load(city, url, home / "etl")
+            with live_server(tile_settings(url, home)) as base:
+                proportions.append(1.0 if _hot_cells(base) else 0.0)
+    assert np.mean(proportions) <= 0.10
