@@ -131,7 +131,7 @@ def db_psql(ctx: typer.Context) -> None:
 
 @db_app.command("revision")
 def db_revision(message: Annotated[str, typer.Argument(help="What the migration does.")]) -> None:
-    """Write a new migration from the difference between schema.py and the database (developers)."""
+    """Developers: write a migration from the difference between geoplatform.schema and the DB."""
     from geoplatform.db.engine import create_engine
     from geoplatform.db.migrate import new_revision
 
