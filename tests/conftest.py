@@ -6,7 +6,9 @@ start, every test that needs a database errors: the suite fails, it never skips.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -120,3 +122,47 @@ def engine(settings: Settings) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+DemoCities = Callable[..., Path]
+DEMO_SOURCES = (
+    "geoplatform/demo/*.py",
+    "geoplatform/identifiers.py",
+    "geoplatform/spatial/chinese_offsets.py",
+)
+
+
+@pytest.fixture(scope="session")
+def demo_cities(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> DemoCities:
+    """A demo city as input data: a private copy of one generated per (scale, seed, hotspots).
+
+    Generated cities are kept in pytest's cache under a key that includes a hash of the
+    generator's source, so a second run of the suite reuses them and any change to the
+    generator makes new ones. Tests of the generator itself call generate_city directly.
+    """
+    from geoplatform.demo import generate_city
+
+    repo = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for pattern in DEMO_SOURCES:
+        for path in sorted(repo.glob(pattern)):
+            digest.update(path.read_bytes())
+    cache_root = request.config.cache.mkdir("demo-cities")
+
+    def city(scale: float, seed: int, *, planted_hotspots: bool = True) -> Path:
+        key = f"{digest.hexdigest()[:16]}-{scale}-{seed}-{'hot' if planted_hotspots else 'quiet'}"
+        cached = cache_root / key
+        if not (cached / ".complete").exists():
+            building = cache_root / f"{key}.partial"
+            shutil.rmtree(building, ignore_errors=True)
+            generate_city(building, scale=scale, seed=seed, planted_hotspots=planted_hotspots)
+            (building / ".complete").touch()
+            shutil.rmtree(cached, ignore_errors=True)
+            building.rename(cached)
+        copy = tmp_path_factory.mktemp("city") / key
+        shutil.copytree(cached, copy)
+        return copy
+
+    return city

@@ -23,11 +23,10 @@ from sqlalchemy.engine import Engine
 from geoplatform.analytics.hexagons import count_by_cell
 from geoplatform.analytics.nightly import run_scan
 from geoplatform.db.engine import create_engine
-from geoplatform.demo import generate_city
 from geoplatform.etl.pipeline import load_pipeline
 from geoplatform.etl.runner import run_pipeline
 from geoplatform.settings import Settings
-from tests.conftest import TEMPLATE_DB, DatabaseFactory
+from tests.conftest import TEMPLATE_DB, DatabaseFactory, DemoCities
 from tests.tiles_fixtures import client, live_server, tile_settings
 
 pytestmark = pytest.mark.slow
@@ -71,10 +70,8 @@ def _hot_cells(base: str) -> set[int]:
 
 
 @pytest.fixture(scope="module")
-def planted_city(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("analytics-planted")
-    generate_city(out, scale=SCALE, seed=1)
-    return out
+def planted_city(demo_cities: DemoCities) -> Path:
+    return demo_cities(SCALE, 1)
 
 
 @pytest.fixture
@@ -140,12 +137,12 @@ def test_null_city_false_discovery_rate(
     database_factory: DatabaseFactory,
     template_url: str,
     tmp_path_factory: pytest.TempPathFactory,
+    demo_cities: DemoCities,
 ) -> None:
     """Cities with nothing planted: every discovery is false; FDR = mean over seeds of FDP."""
     proportions = []
     for seed in (1, 2, 3):
-        city = tmp_path_factory.mktemp(f"analytics-null-{seed}")
-        generate_city(city, scale=SCALE, seed=seed, planted_hotspots=False)
+        city = demo_cities(SCALE, seed, planted_hotspots=False)
         home = tmp_path_factory.mktemp(f"analytics-null-home-{seed}")
         with database_factory(TEMPLATE_DB) as url:
             _load(city, url, home / "etl")

@@ -20,8 +20,8 @@ import pytest
 from geoplatform.analytics.hexagons import cells_covering, count_by_cell
 from geoplatform.analytics.hotspots import expected_from_exposure, hotspots
 from geoplatform.analytics.warnings import daily_counts, scan_warnings
-from geoplatform.demo import generate_city
 from geoplatform.spatial.h3cells import lonlat_to_cells
+from tests.conftest import DemoCities
 
 pytestmark = pytest.mark.slow
 
@@ -86,10 +86,8 @@ def _hot_cells(city: Path) -> set[int]:
 
 
 @pytest.fixture(scope="module")
-def planted_city(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo-planted")
-    generate_city(out, scale=SCALE, seed=1)
-    return out
+def planted_city(demo_cities: DemoCities) -> Path:
+    return demo_cities(SCALE, 1)
 
 
 def test_planted_hotspots_are_all_found(planted_city: Path) -> None:
@@ -112,13 +110,12 @@ def test_planted_hotspots_are_all_found(planted_city: Path) -> None:
 
 
 def test_no_planted_hotspot_false_discovery_rate(
-    tmp_path_factory: pytest.TempPathFactory,
+    demo_cities: DemoCities,
 ) -> None:
     """Cities with nothing planted: every discovery is false; FDR = mean over seeds of FDP."""
     proportions = []
     for seed in (1, 2, 3):
-        out = tmp_path_factory.mktemp(f"demo-null-{seed}")
-        generate_city(out, scale=SCALE, seed=seed, planted_hotspots=False)
+        out = demo_cities(SCALE, seed, planted_hotspots=False)
         proportions.append(1.0 if _hot_cells(out) else 0.0)
     assert np.mean(proportions) <= 0.10
 

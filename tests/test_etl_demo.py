@@ -19,20 +19,18 @@ from pyproj import Geod
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from geoplatform.demo import generate_city
 from geoplatform.etl.pipeline import load_pipeline
 from geoplatform.etl.runner import RunOptions, run_pipeline
 from geoplatform.settings import Settings
 from geoplatform.spatial.assign import distance_to_edges
+from tests.conftest import DemoCities
 
 GEOD = Geod(ellps="WGS84")
 
 
 @pytest.fixture(scope="module")
-def demo_city(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    generate_city(out, scale=0.02, seed=4)
-    return out
+def demo_city(demo_cities: DemoCities) -> Path:
+    return demo_cities(0.02, 4)
 
 
 def _truth(city: Path, name: str) -> pd.DataFrame:

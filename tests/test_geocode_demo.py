@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from geoplatform.db import transaction
-from geoplatform.demo import generate_city
 from geoplatform.errors import ConfigurationError
 from geoplatform.geocode import Matcher, normalise
 from geoplatform.geocode.evaluate import (
@@ -25,15 +24,14 @@ from geoplatform.geocode.evaluate import (
     read_standard_addresses,
 )
 from geoplatform.schema import admin_areas, buildings, standard_addresses
+from tests.conftest import DemoCities
 
 SEED = 20_240_101
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo-city")
-    generate_city(out, scale=0.02, seed=SEED)
-    return out
+def city(demo_cities: DemoCities) -> Path:
+    return demo_cities(0.02, SEED)
 
 
 @pytest.fixture(scope="module")
