@@ -1,9 +1,15 @@
-"""The ceiling for cached tiles: a FastAPI endpoint returning fixed 20 KB bytes (one worker)."""
+"""The ceiling for cached tiles: a FastAPI endpoint returning fixed bytes (one worker).
+
+20 KB as in BASELINE.md; `TRIVIAL_BYTES` sets another size (to match the served tiles' mean).
+"""
+
+import os
 
 from fastapi import FastAPI
 from fastapi.responses import Response
 
-BODY = bytes(range(256)) * 80  # 20 KB
+SIZE = int(os.environ.get("TRIVIAL_BYTES", 20 * 1024))
+BODY = (bytes(range(256)) * (SIZE // 256 + 1))[:SIZE]
 app = FastAPI()
 
 

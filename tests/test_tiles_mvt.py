@@ -181,7 +181,7 @@ def test_never_stale_after_an_etl_commit(server: str, database_url: str) -> None
     paths = [f"/tiles/incidents/16/{t16.x}/{t16.y}.mvt", f"/tiles/incidents/12/{t12.x}/{t12.y}.mvt"]
     with client(server) as http:
         before = {p: http.get(p) for p in paths}
-        # a load commits a new incident, then bumps the layer version (as the ETL does)
+        # a load commits a new incident and bumps the layer version in the fence (as the ETL does)
         lon, lat = TMS.lnglat(*TMS.xy_bounds(t16)[:2])  # the tile's south-west corner
         with psycopg.connect(database_url) as conn:
             new_id = conn.execute(
@@ -190,7 +190,7 @@ def test_never_stale_after_an_etl_commit(server: str, database_url: str) -> None
                 " ST_SetSRID(ST_MakePoint(%s, %s), 4326), %s, 't', 'new') RETURNING id",
                 (lon + 0.0005, lat + 0.0005, _h3(lon + 0.0005, lat + 0.0005)),
             ).fetchone()[0]
-            bump_version(conn, "incidents")
+            bump_version(conn, "incidents", database_url)
         for p in paths:
             after = http.get(p)
             assert after.content != before[p].content

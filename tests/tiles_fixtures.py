@@ -20,6 +20,7 @@ import numpy as np
 import psycopg
 import uvicorn
 
+from geoplatform.db.fence import ACK_TIMEOUT_S, version_fence
 from geoplatform.settings import Settings
 from geoplatform.spatial.h3cells import lonlat_to_cells
 from geoplatform.tiles.app import create_app
@@ -130,13 +131,17 @@ def _copy(conn: psycopg.Connection, table: str, columns: str, buf: io.StringIO) 
         cp.write(buf.getvalue())
 
 
-def bump_version(conn: psycopg.Connection, layer: str) -> None:
-    """What the ETL does after a load commits."""
+def bump_version(
+    conn: psycopg.Connection, layer: str, url: str, *, fence_timeout_s: float = ACK_TIMEOUT_S
+) -> None:
+    """What the ETL's publish step does: bump the version and commit inside the version fence."""
     conn.execute(
         "INSERT INTO meta.layer_versions (layer, version) VALUES (%s, 1) ON CONFLICT (layer)"
         " DO UPDATE SET version = meta.layer_versions.version + 1, updated_at = now()",
         (layer,),
     )
+    with version_fence(url, timeout_s=fence_timeout_s):
+        conn.commit()
 
 
 def free_port() -> int:

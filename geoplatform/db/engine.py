@@ -61,6 +61,11 @@ def sqlalchemy_url(url: str) -> sa.URL:
     return parsed.set(drivername="postgresql+psycopg")
 
 
+def libpq_url(url: sa.URL) -> str:
+    """A SQLAlchemy URL as the libpq connection string psycopg takes (password included)."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def redact(url: str) -> str:
     """The URL without its password, for messages."""
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)

@@ -1,7 +1,8 @@
 """Publish step: tell the readers what changed, inside the load's own transaction.
 
 The data version of every changed layer is bumped in the same transaction that changed the
-rows, so a tile cache keyed on (layer, version) can never serve a tile older than committed data.
+rows, and that transaction commits inside the version fence (`commit_published`): once the
+commit returns, no tile server answers from versions older than it (`geoplatform.db.fence`).
 
 Aggregates (the H3 cubes behind heatmaps and statistics) are kept in step by the database:
 triggers on the located tables mark the incident days and snapshot layers a statement changed,
@@ -10,10 +11,14 @@ and `refresh_h3_cubes()` recomputes just those, in this same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
+
+from geoplatform.db.engine import libpq_url
+from geoplatform.db.fence import version_fence
 
 
 @dataclass(frozen=True)
@@ -54,3 +59,10 @@ def publish(conn: Connection, change: Change) -> dict[str, int]:
         return {}
     conn.execute(text("SELECT refresh_h3_cubes()"))
     return bump_layer_versions(conn, [change.layer], change.run_id)
+
+
+def commit_published(engine: Engine, commit: Callable[[], None]) -> None:
+    """Commit a transaction that bumped layer versions, holding tile servers off their
+    remembered versions until it has committed."""
+    with version_fence(libpq_url(engine.url)):
+        commit()

@@ -37,7 +37,7 @@ from geoplatform.etl.geocode import MatcherCache, geocode_batch
 from geoplatform.etl.load import SourceLoader
 from geoplatform.etl.normalise import Context, normalise
 from geoplatform.etl.pipeline import Pipeline, SourceSpec, source_spec_dump
-from geoplatform.etl.publish import Change, publish
+from geoplatform.etl.publish import Change, commit_published, publish
 from geoplatform.settings import Settings
 
 LOCK_KEY = 0x67656F706C6174  # "geoplat": one ETL run at a time per database
@@ -313,6 +313,8 @@ def _run_source(engine: Engine, state: _RunState, source: SourceSpec) -> SourceR
                 raise
             if state.options.dry_run or result.status == "skipped":
                 tx.rollback()
+            elif result.counts.get("layer_versions"):
+                commit_published(engine, tx.commit)
             else:
                 tx.commit()
     except (DBAPIError, psycopg.Error) as exc:

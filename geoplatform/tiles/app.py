@@ -1,6 +1,6 @@
 """`create_app(settings)`: the tile and feature server.
 
-The lifespan owns the async psycopg pool, the version reader, the tile cache, the point indexes
+The lifespan owns the async psycopg pool, the version watch, the tile cache, the point indexes
 and the layer catalog (read from `settings.layers_file` and checked against the database).
 Nothing is read at import time and there is no module-level app.
 
@@ -31,9 +31,11 @@ from geoplatform import __version__
 from geoplatform.db.engine import database_url
 from geoplatform.errors import GeoPlatformError
 from geoplatform.settings import Settings
-from geoplatform.tiles.cache import BytesCache, VersionReader
+from geoplatform.tiles.cache import BytesCache
 from geoplatform.tiles.catalog import bind_catalog, read_catalog_file
 from geoplatform.tiles.context import Metrics, ServerContext, catalog_digest
+from geoplatform.tiles.freshness import VersionWatch
+from geoplatform.tiles.hotpath import OneMapApp
 from geoplatform.tiles.mvt import query
 from geoplatform.tiles.overview import OverviewIndexes
 
@@ -63,7 +65,9 @@ def create_app(settings: Settings) -> FastAPI:
             name="geoplatform-tiles",
         )
         await pool.open(wait=True, timeout=settings.connect_timeout_s * 2)
-        versions = VersionReader(url, query("layer_versions"), settings.connect_timeout_s)
+        versions = VersionWatch(url, query("layer_versions"), settings.connect_timeout_s)
+        versions.start()
+        app.state.metrics.watch_versions(versions)
         app.state.context = ServerContext(
             settings=settings,
             catalog=catalog,
@@ -83,7 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
             await versions.close()
             await pool.close()
 
-    app = FastAPI(
+    app = OneMapApp(
         title="geoplatform one-map API",
         version=__version__,
         description="Vector tiles, OGC API Features and Tiles for the city's one map.",
@@ -167,7 +171,6 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        self._children: dict[tuple[str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -187,15 +190,7 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             name = getattr(route, "path", "unmatched")
-            children = self._children.get((name, status))
-            if children is None:
-                children = (
-                    self.metrics.requests.labels(name, str(status)),
-                    self.metrics.latency.labels(name),
-                )
-                self._children[(name, status)] = children
-            children[0].inc()
-            children[1].observe(time.perf_counter() - started)
+            self.metrics.observe_request(name, status, time.perf_counter() - started)
 
 
 Handler = Callable[[Request], Awaitable[Any]]

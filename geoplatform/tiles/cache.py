@@ -1,11 +1,7 @@
 """Tile bytes cache keyed by the layers' data versions; ETags; never stale after an ETL commit.
 
-Freshness: every tile request reads `meta.layer_versions` through a *coalescing barrier*: it
-waits for a version read that started after the request arrived (or starts one), and all
-requests arriving while a read is in flight share the next one. So any ETL commit that happened
-before a request arrived is seen by it (no TTL window, no reliance on a NOTIFY being delivered
-in time), while the database sees at most one tiny query per round trip, whatever the request
-rate (see bench/RESULTS.md for the cost against a plain cached endpoint).
+The versions a key holds come from `geoplatform.tiles.freshness`, which is what makes a
+cached tile never stale after an ETL commit.
 
 Keys hold the versions, so a version bump makes new keys; the old entries age out of the LRU.
 ETags are a hash of the same key, so a 304 needs no rendering at all.
@@ -13,17 +9,10 @@ ETags are a hash of the same key, so a 304 needs no rendering at all.
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
-
-import psycopg
-from psycopg import AsyncConnection
-
-from geoplatform.errors import DatabaseUnavailable
 
 
 @dataclass
@@ -102,67 +91,3 @@ def etag_matches(header: str | None, etag: str) -> bool:
         return True
     wanted = etag.removeprefix("W/")
     return any(t.strip().removeprefix("W/") == wanted for t in header.split(","))
-
-
-class VersionReader:
-    """Layer data versions, read through a coalescing barrier on one dedicated connection.
-
-    At most one read is in flight and one is pending. A request joins the pending read, which is
-    sent only after the one in flight returns, so it began after every request that joined it:
-    whatever committed before a request arrived is in the versions it gets. While a read is in
-    flight, every request that arrives shares the next one (one query per round trip).
-    """
-
-    def __init__(self, conninfo: str, sql_text: str, connect_timeout: int) -> None:
-        self._conninfo = conninfo
-        self._sql = sql_text
-        self._timeout = connect_timeout
-        self._conn: AsyncConnection[Any] | None = None
-        self._pending: asyncio.Future[dict[str, int]] | None = None
-        self._lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.reads = 0
-
-    async def current(self) -> dict[str, int]:
-        """Versions as of a read that began after this call did."""
-        pending = self._pending
-        if pending is None:
-            pending = asyncio.get_running_loop().create_future()
-            self._pending = pending
-            task = asyncio.ensure_future(self._run(pending))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return await asyncio.shield(pending)
-
-    async def _run(self, future: asyncio.Future[dict[str, int]]) -> None:
-        async with self._lock:  # one read at a time on the connection
-            if self._pending is future:
-                self._pending = None  # from here on, newcomers wait for the next read
-            try:
-                future.set_result(await self._read())
-            except Exception as exc:  # every waiter gets the failure, nobody hangs
-                future.set_exception(exc)
-
-    async def _read(self) -> dict[str, int]:
-        self.reads += 1
-        for attempt in (1, 2):
-            try:
-                if self._conn is None or self._conn.closed:
-                    self._conn = await AsyncConnection.connect(
-                        self._conninfo, autocommit=True, connect_timeout=self._timeout
-                    )
-                cur = await self._conn.execute(self._sql, prepare=True)
-                return {str(layer): int(version) for layer, version in await cur.fetchall()}
-            except psycopg.Error as exc:
-                if self._conn is not None:
-                    await self._conn.close()
-                self._conn = None
-                if attempt == 2:
-                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                    raise DatabaseUnavailable(f"cannot read layer versions: {first}") from exc
-        raise AssertionError("unreachable")
-
-    async def close(self) -> None:
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None

@@ -17,8 +17,9 @@ from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 
 from geoplatform.settings import Settings
-from geoplatform.tiles.cache import BytesCache, VersionReader
+from geoplatform.tiles.cache import BytesCache
 from geoplatform.tiles.catalog import Catalog
+from geoplatform.tiles.freshness import VersionWatch
 from geoplatform.tiles.overview import OverviewIndexes
 
 
@@ -27,6 +28,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._request_children: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
         self.requests = Counter(
             "geoplatform_http_requests",
             "HTTP requests by route and status",
@@ -66,6 +68,37 @@ class Metrics:
             ["layer"],
             registry=self.registry,
         )
+        self.versions_trusted = Gauge(
+            "geoplatform_layer_versions_trusted",
+            "1 while tiles are keyed on remembered layer versions (the version fence holds), "
+            "0 while every request reads them",
+            registry=self.registry,
+        )
+        self.version_reads = Gauge(
+            "geoplatform_layer_version_reads",
+            "Per-request reads of meta.layer_versions since the start (coalesced)",
+            registry=self.registry,
+        )
+        self.version_holds = Gauge(
+            "geoplatform_layer_version_holds",
+            "Version fences acknowledged since the start (one per committed ETL change)",
+            registry=self.registry,
+        )
+
+    def observe_request(self, route: str, status: int, seconds: float) -> None:
+        """Count and time one answered request under its route template."""
+        children = self._request_children.get((route, status))
+        if children is None:
+            children = (self.requests.labels(route, str(status)), self.latency.labels(route))
+            self._request_children[(route, status)] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def watch_versions(self, watch: VersionWatch) -> None:
+        """Report the version watch's state, read when /metrics is scraped."""
+        self.versions_trusted.set_function(lambda: float(watch.trusting))
+        self.version_reads.set_function(lambda: float(watch.reader.reads))
+        self.version_holds.set_function(lambda: float(watch.holds))
 
 
 @dataclass
@@ -73,7 +106,7 @@ class ServerContext:
     settings: Settings
     catalog: Catalog
     pool: AsyncConnectionPool[Any]
-    versions: VersionReader
+    versions: VersionWatch
     cache: BytesCache
     indexes: OverviewIndexes
     metrics: Metrics

@@ -1,0 +1,92 @@
+"""Cached tiles and 304s answered before the framework routes the request.
+
+A cache hit needs the layer list, z/x/y, the query and the data versions, then a dictionary
+lookup. FastAPI's routing, parameter validation and middleware stack cost more than all of that
+(see bench/RESULTS.md), so `OneMapApp` tries this path first for `GET /tiles/.../z/x/y.mvt`.
+It builds the key and the answer with the very functions the route uses (`tile_key`,
+`cached_answer`), so both answer identically. Anything else (a miss, a malformed or bad
+request, an error of any kind before the first byte is sent) falls through to the route, which
+renders, validates and reports errors as usual.
+"""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import FastAPI
+from starlette.datastructures import QueryParams
+from starlette.types import Receive, Scope, Send
+
+from geoplatform.tiles.context import ServerContext
+from geoplatform.tiles.routes.tiles import (
+    TILE_ROUTE,
+    TileAnswer,
+    TileParams,
+    cached_answer,
+    params_from_query,
+    tile_key,
+)
+from geoplatform.tiles.tms import WEB_MERCATOR
+
+_NO_QUERY = QueryParams(b"")
+
+
+class OneMapApp(FastAPI):
+    """The FastAPI app, with cache hits for `/tiles/...` answered ahead of the framework."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            path: str = scope["path"]
+            if path.startswith("/tiles/") and path.endswith(".mvt"):
+                ctx: ServerContext | None = getattr(self.state, "context", None)
+                if ctx is not None and await answer_cached_tile(ctx, scope, send):
+                    return
+        await super().__call__(scope, receive, send)
+
+
+async def answer_cached_tile(ctx: ServerContext, scope: Scope, send: Send) -> bool:
+    """Send a 304 or a cached tile and return True; False (nothing sent) otherwise."""
+    started = time.perf_counter()
+    try:
+        answer = await _lookup(ctx, scope)
+    except Exception:
+        return False
+    if answer is None:
+        return False
+    headers = [(b"content-length", str(len(answer.body)).encode())] if answer.status == 200 else []
+    headers += [
+        (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()
+    ]
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body})
+    ctx.metrics.observe_request(TILE_ROUTE, answer.status, time.perf_counter() - started)
+    return True
+
+
+async def _lookup(ctx: ServerContext, scope: Scope) -> TileAnswer | None:
+    parts = scope["path"].split("/")  # "", "tiles", layers, z, x, "y.mvt"
+    if len(parts) != 6:
+        return None
+    z, x, y = _tile_number(parts[3]), _tile_number(parts[4]), _tile_number(parts[5][:-4])
+    if z is None or x is None or y is None:
+        return None
+    query = QueryParams(scope["query_string"]) if scope["query_string"] else _NO_QUERY
+    params: TileParams = params_from_query(query)
+    tms = query.get("tms", WEB_MERCATOR)
+    layers = ctx.catalog.parse_list(parts[2])
+    tile = await tile_key(ctx, layers, tms, z, x, y, params)
+    if_none_match = accept_encoding = None
+    for name, value in scope["headers"]:
+        if name == b"if-none-match" and if_none_match is None:
+            if_none_match = value.decode("latin-1")
+        elif name == b"accept-encoding" and accept_encoding is None:
+            accept_encoding = value.decode("latin-1")
+    return cached_answer(ctx, tile, if_none_match, accept_encoding)
+
+
+def _tile_number(text: str) -> int | None:
+    """ASCII digits only; anything else is left to the route's own validation."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+
+
+__all__ = ["OneMapApp", "answer_cached_tile"]
