@@ -13,20 +13,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 import morecantile
 import psycopg
+from loadgen import pgbench_raw, wrk
 from serving import free_port, server
+from tiles_plain import plain_ground
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -38,45 +36,18 @@ LAYERS = ["districts", "streets", "communities", "grids", "buildings", "organisa
           "incidents"]  # fmt: skip
 
 
-def wait_idle(url: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        for _ in range(600):
-            n = conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> "
-                "pg_backend_pid() AND backend_type = 'client backend'"
-            ).fetchone()[0]
-            if n == 0:
-                return
-            time.sleep(0.5)
-
-
-def wrk(base: str, paths: list[str], conns: int, duration: int, url: str) -> dict[str, float]:
-    wait_idle(url)
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-        f.write("\n".join(paths) + "\n")
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--latency", "--timeout", "30s",
-         "-s", str(HERE / "cycle.lua"), base],
-        env={**os.environ, "TILES": f.name}, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    scale = {"us": 1e-3, "ms": 1.0, "s": 1e3}
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "rps": rps,
-        "p99_ms": float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan"),
-        "non2xx": float(errors.group(1)) if errors else 0.0,
-    }
-
-
 def tile_lists(url: str, seed: int) -> dict[str, list[tuple[int, int, int]]]:
     """BASELINE's list: 50 tiles each at z10, z12, z14, z16 under incident points (dense area)."""
     rng = random.Random(seed)
     with psycopg.connect(url) as conn:
-        points = conn.execute(
-            "SELECT ST_X(geom), ST_Y(geom) FROM incidents TABLESAMPLE SYSTEM (1) LIMIT 20000"
-        ).fetchall()
+        # the same sample on every run over the same table (then shuffled by the seed)
+        points = sorted(
+            conn.execute(
+                "SELECT ST_X(geom), ST_Y(geom) FROM incidents"
+                " TABLESAMPLE SYSTEM (1) REPEATABLE (%s) WHERE geom IS NOT NULL",
+                (seed,),
+            ).fetchall()
+        )
     lists: dict[str, list[tuple[int, int, int]]] = {}
     for z in (10, 12, 14, 16):
         seen: list[tuple[int, int, int]] = []
@@ -100,11 +71,15 @@ def every_tile_sample(url: str, seed: int, per_zoom: int) -> list[tuple[int, int
             "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
             " (SELECT ST_Extent(geom) AS e FROM grids) s"
         ).fetchone()
-        points = conn.execute(
-            "(SELECT ST_X(geom), ST_Y(geom) FROM incidents TABLESAMPLE SYSTEM (1) LIMIT 5000)"
-            " UNION ALL (SELECT ST_X(geom), ST_Y(geom) FROM buildings TABLESAMPLE SYSTEM (5)"
-            " LIMIT 5000)"
-        ).fetchall()
+        points = sorted(
+            conn.execute(
+                "(SELECT ST_X(geom), ST_Y(geom) FROM incidents TABLESAMPLE SYSTEM (0.5)"
+                " REPEATABLE (%(seed)s) WHERE geom IS NOT NULL)"
+                " UNION ALL (SELECT ST_X(geom), ST_Y(geom) FROM buildings TABLESAMPLE SYSTEM (3)"
+                " REPEATABLE (%(seed)s))",
+                {"seed": seed},
+            ).fetchall()
+        )
     tiles: list[tuple[int, int, int]] = []
     for z in range(0, 19):
         if z <= 12:
@@ -148,35 +123,6 @@ def measure_every_tile(base: str, tiles: list[tuple[int, int, int]]) -> dict[str
         "worst": worst,
         "requests": len(allv),
     }
-
-
-def pgbench_raw(url: str, tiles: list[tuple[int, int, int]], conns: int, duration: int) -> float:
-    """Raw ST_AsMVT of incidents for the same tiles (transactions/s), no HTTP at all."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE SCHEMA IF NOT EXISTS bench")
-        conn.execute("DROP TABLE IF EXISTS bench.tiles")
-        conn.execute("CREATE TABLE bench.tiles (i int PRIMARY KEY, z int, x int, y int)")
-        with conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO bench.tiles VALUES (%s, %s, %s, %s)",
-                [(i, *t) for i, t in enumerate(tiles)],
-            )
-    script = OUT / "raw_mvt.sql"
-    script.write_text(
-        f"\\set i random(0, {len(tiles) - 1})\n"
-        "SELECT length(ST_AsMVT(t, 'incidents', 4096, 'geom')) FROM (\n"
-        "  SELECT ST_AsMVTGeom(ST_Transform(i.geom, 3857), ST_TileEnvelope(b.z, b.x, b.y),"
-        " 4096, 64, true) AS geom, i.id, i.category, i.status, i.reported_at::text\n"
-        "  FROM incidents i, bench.tiles b WHERE b.i = :i AND i.geom && ST_Transform("
-        "ST_TileEnvelope(b.z, b.x, b.y, margin => 64.0 / 4096), 4326)) t;\n"
-    )
-    wait_idle(url)
-    out = subprocess.run(
-        ["pgbench", "-n", "-c", str(conns), "-j", str(min(conns, 2)), "-T", str(duration),
-         "-f", str(script), url],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    return float(re.search(r"tps = ([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
 
 def main() -> None:
@@ -268,6 +214,8 @@ def main() -> None:
     ) as base:
         results["trivial_mean_size_c8"] = wrk(base, trivial, 8, d, url)
 
+    results.update(plain_ground(url, lists["z16"], d))
+
     (OUT / "tiles-results.json").write_text(json.dumps(results, indent=1))
     print(json.dumps(results, indent=1))
     print(report(results))
@@ -297,6 +245,19 @@ def report(r: dict[str, object]) -> str:
         f"| cached mixed list, c=8, vs trivial of the mean tile size (req/s) | "
         f"{rps('ours_cached_mixed_c8'):.0f} | trivial {rps('trivial_mean_size_c8'):.0f} | "
         f"{rps('ours_cached_mixed_c8') / rps('trivial_mean_size_c8'):.2f} | |",
+        f"| plain table z16, c=8 (tipg's own ground, same rows) | {rps('plain_ours_c8'):.0f} |"
+        f" tipg {rps('plain_tipg_c8'):.0f}; raw ST_AsMVT {float(r['plain_raw_c8']):.0f} |"
+        f" {rps('plain_ours_c8') / rps('plain_tipg_c8'):.1f}x | >= 1.5x |",
+        f"| plain table z16, c=1 | {rps('plain_ours_c1'):.0f} | tipg {rps('plain_tipg_c1'):.0f};"
+        f" raw ST_AsMVT {float(r['plain_raw_c1']):.0f} |"
+        f" {rps('plain_ours_c1') / rps('plain_tipg_c1'):.1f}x | |",
+        f"| plain table z16: features sent (ours, tipg), mean KB | {r['plain_features_ours_tipg']}"
+        f" | {r['plain_mean_kb_ours_tipg']} | | |",
+        f"| plain table z16 under the one-map rule (clusters above 2,500 rows), c=8 |"
+        f" {rps('plain_onemap_c8'):.0f} ({r['plain_onemap_mean_kb']} KB) | tipg"
+        f" {rps('plain_tipg_c8'):.0f} | {rps('plain_onemap_c8') / rps('plain_tipg_c8'):.1f}x | |",
+        f"| plain table z16 under the one-map rule, c=1 | {rps('plain_onemap_c1'):.0f} | tipg"
+        f" {rps('plain_tipg_c1'):.0f} | {rps('plain_onemap_c1') / rps('plain_tipg_c1'):.1f}x | |",
         f"| mean tile size, mixed list | {r['ours_mixed_mean_kb']} KB (all rows, clustered) | tipg"
         f" {r['tipg_mixed_mean_kb']} KB (<= 10,000 rows a tile) | | |",
     ]

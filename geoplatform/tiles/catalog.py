@@ -258,6 +258,9 @@ WHERE a.attrelid = %(rel)s::regclass AND a.attnum > 0 AND NOT a.attisdropped
 """
 
 
+CLUSTER_CELL_COLUMN = "h3_r11"
+
+
 def bind_catalog(conn: psycopg.Connection[Any], file: CatalogFile) -> Catalog:
     """Check every layer against the database and record its column types."""
     layers: dict[str, Layer] = {}
@@ -272,6 +275,8 @@ def bind_catalog(conn: psycopg.Connection[Any], file: CatalogFile) -> Catalog:
         types = {str(r[0]): str(r[1]) for r in rows}
         wanted = {cfg.id, cfg.geometry, cfg.point_or_geometry(), *cfg.properties, *cfg.where}
         wanted |= {n.lstrip("-") for n in cfg.importance}
+        if cfg.overview == "clusters":
+            wanted.add(CLUSTER_CELL_COLUMN)  # clusters group rows by their stored H3 cell
         missing = sorted(n for n in wanted if n not in types)
         if missing:
             raise ConfigurationError(f"layer {name}: {cfg.table} has no column {missing[0]}")
