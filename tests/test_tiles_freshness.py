@@ -49,7 +49,7 @@ TILE_PATH = f"/tiles/incidents/14/{_T14.x}/{_T14.y}.mvt"  # inside the seeded ci
 def _metric(base: str, name: str) -> float:
     with client(base) as http:
         text = http.get("/metrics").text
-    match = re.search(rf"^{name} ([0-9.e+-]+)$", text, re.MULTILINE)
+    match = re.search(rf"^{re.escape(name)} ([0-9.e+-]+)$", text, re.MULTILINE)
     assert match, f"{name} not in /metrics"
     return float(match.group(1))
 
@@ -230,3 +230,20 @@ def test_a_fence_timeout_inside_the_trust_window_is_refused(database_url: str, b
         version_fence(database_url, timeout_s=bad),
     ):
         pass
+
+
+def test_a_commit_starts_reloading_the_cluster_index_before_anyone_asks(
+    seeded: tuple[str, httpx.Client], database_url: str
+) -> None:
+    base, _ = seeded
+    gauge = 'geoplatform_overview_index_version{layer="incidents"}'
+    deadline = time.monotonic() + 10
+    while _metric(base, gauge) != 1.0:  # loaded at start
+        assert time.monotonic() < deadline, "the index was not loaded at start"
+        time.sleep(0.05)
+    with psycopg.connect(database_url) as conn:
+        bump_version(conn, "incidents", database_url)
+    deadline = time.monotonic() + 10
+    while _metric(base, gauge) != 2.0:  # no tile was requested since
+        assert time.monotonic() < deadline, "the index was not reloaded after the commit"
+        time.sleep(0.05)

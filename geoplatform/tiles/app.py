@@ -79,11 +79,27 @@ def create_app(settings: Settings) -> FastAPI:
             catalog_digest=catalog_digest(settings.layers_file),
             viewer_dir=_viewer_dir(settings),
         )
-        preload = asyncio.ensure_future(_preload(app.state.context))
+        ctx: ServerContext = app.state.context
+        preloads: set[asyncio.Future[None]] = set()
+
+        def preload(changed: dict[str, int] | None = None) -> None:
+            task = asyncio.ensure_future(_preload(ctx, changed))
+            preloads.add(task)
+            task.add_done_callback(preloads.discard)
+
+        preload()
+        versions.on_change = preload  # an ETL commit starts the reload, not the next visitor
+        for layer in catalog.public():
+            if layer.config.overview == "clusters":
+                name = layer.name
+                app.state.metrics.index_version.labels(name).set_function(
+                    lambda name=name: float(ctx.indexes.version_of(name))
+                )
         try:
             yield
         finally:
-            preload.cancel()
+            for task in list(preloads):
+                task.cancel()
             await versions.close()
             await pool.close()
 
@@ -113,10 +129,12 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
-async def _preload(ctx: ServerContext) -> None:
-    """Build the cluster indexes in the background at start, so no first visitor waits for it."""
+async def _preload(ctx: ServerContext, versions: dict[str, int] | None = None) -> None:
+    """Build the cluster indexes in the background (at start, and for the new versions after a
+    commit), so that no visitor has to be the one who waits for the load."""
     try:
-        versions = await ctx.versions.current()
+        if versions is None:
+            versions = await ctx.versions.current()
         for layer in ctx.catalog.public():
             if layer.config.overview == "clusters":
                 await ctx.indexes.get(layer, versions.get(layer.version_key, 0))

@@ -68,6 +68,12 @@ class Metrics:
             ["layer"],
             registry=self.registry,
         )
+        self.index_version = Gauge(
+            "geoplatform_overview_index_version",
+            "Data version of the cluster index held, by layer (-1: none loaded yet)",
+            ["layer"],
+            registry=self.registry,
+        )
         self.versions_trusted = Gauge(
             "geoplatform_layer_versions_trusted",
             "1 while tiles are keyed on remembered layer versions (the version fence holds), "

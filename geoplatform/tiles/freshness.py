@@ -15,6 +15,7 @@ import contextlib
 import logging
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -55,7 +56,10 @@ class VersionWatch:
         self._trusted: dict[str, int] | None = None
         self._beat = -math.inf  # when the last completed heartbeat was sent
         self._task: asyncio.Task[None] | None = None
+        self._seen: dict[str, int] = {}
         self.holds = 0
+        # called (on the event loop) with the versions each time trusted versions change
+        self.on_change: Callable[[dict[str, int]], None] | None = None
 
     @property
     def trusting(self) -> bool:
@@ -132,6 +136,10 @@ class VersionWatch:
             cur = await conn.execute(self._sql)
             versions = {str(layer): int(version) for layer, version in await cur.fetchall()}
         self._trusted = versions
+        if versions != self._seen:
+            self._seen = versions
+            if self.on_change is not None:
+                self.on_change(versions)
 
 
 class VersionReader:

@@ -278,6 +278,11 @@ class OverviewIndexes:
         self._loading: dict[tuple[str, int], asyncio.Task[PointIndex]] = {}
         self.load_seconds: dict[str, float] = {}
 
+    def version_of(self, name: str) -> int:
+        """The data version of the index held for a layer (-1 when none is loaded)."""
+        held = self._indexes.get(name)
+        return held.version if held is not None else -1
+
     async def get(self, layer: Layer, version: int) -> PointIndex:
         current = self._indexes.get(layer.name)
         if current is not None and current.version == version:
