@@ -28,8 +28,8 @@ def hot_hits(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     answered: list[str] = []
     original = hotpath.answer_cached_tile
 
-    async def counting(ctx: Any, scope: Any, send: Any) -> bool:
-        done = await original(ctx, scope, send)
+    async def counting(ctx: Any, scope: Any, send: Any, *cors: Any) -> bool:
+        done = await original(ctx, scope, send, *cors)
         if done:
             answered.append(scope["path"])
         return done
@@ -114,3 +114,38 @@ def test_what_the_hot_path_leaves_to_the_route(http: httpx.Client, hot_hits: lis
     assert hot_hits == []
     metrics = http.get("/metrics").text
     assert 'geoplatform_tiles_total{outcome="hit"}' in metrics
+
+
+@pytest.mark.parametrize(
+    ("allowed", "origin", "allow_origin"),
+    [
+        ("*", "https://map.example", "*"),
+        ("https://map.example,https://gis.example", "https://gis.example", "https://gis.example"),
+        ("https://map.example", "https://elsewhere.example", None),
+        ("", "https://map.example", None),
+    ],
+)
+def test_cors_on_hits_is_the_routes_cors(
+    database_url: str,
+    tmp_path: Path,
+    hot_hits: list[str],
+    allowed: str,
+    origin: str,
+    allow_origin: str | None,
+) -> None:
+    """A map on another origin gets the same CORS headers from a hit as from the route."""
+    seed_city(database_url)
+    settings = tile_settings(database_url, tmp_path, cors_origins=allowed)
+    path = _path(14)
+    with live_server(settings) as base, client(base) as http:
+        rendered = http.get(path, headers={"Origin": origin})
+        hit = http.get(path, headers={"Origin": origin})
+        assert hot_hits == [path]
+        assert _headers(hit) == _headers(rendered)
+        assert hit.headers.get("access-control-allow-origin") == allow_origin
+        preflight = http.options(
+            path, headers={"Origin": origin, "Access-Control-Request-Method": "GET"}
+        )
+    if allow_origin is not None:
+        assert preflight.status_code == 200
+        assert "etag" in hit.headers["access-control-expose-headers"].lower()

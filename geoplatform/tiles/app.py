@@ -34,6 +34,7 @@ from geoplatform.settings import Settings
 from geoplatform.tiles.cache import BytesCache
 from geoplatform.tiles.catalog import bind_catalog, read_catalog_file
 from geoplatform.tiles.context import Metrics, ServerContext, catalog_digest
+from geoplatform.tiles.cors import install_cors, parse_origins
 from geoplatform.tiles.freshness import VersionWatch
 from geoplatform.tiles.hotpath import OneMapApp
 from geoplatform.tiles.mvt import query
@@ -111,6 +112,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.metrics = Metrics()
     _install_error_handlers(app)
+    app.state.cors_origins = parse_origins(settings.cors_origins)
+    install_cors(app, app.state.cors_origins)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
 
     from geoplatform.tiles.routes.analytics import analytics_router

@@ -7,6 +7,10 @@ It builds the key and the answer with the very functions the route uses (`tile_k
 `cached_answer`), so both answer identically. Anything else (a miss, a malformed or bad
 request, an error of any kind before the first byte is sent) falls through to the route, which
 renders, validates and reports errors as usual.
+
+Mind that middleware added to the app (CORS, say) does not see these answers: a header every
+tile needs belongs in `tile_answer`, which both paths use; requests are still counted in
+/metrics under the tile route.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from starlette.datastructures import QueryParams
 from starlette.types import Receive, Scope, Send
 
 from geoplatform.tiles.context import ServerContext
+from geoplatform.tiles.cors import simple_cors_headers
 from geoplatform.tiles.routes.tiles import (
     TILE_ROUTE,
     TileAnswer,
@@ -39,20 +44,27 @@ class OneMapApp(FastAPI):
             path: str = scope["path"]
             if path.startswith("/tiles/") and path.endswith(".mvt"):
                 ctx: ServerContext | None = getattr(self.state, "context", None)
-                if ctx is not None and await answer_cached_tile(ctx, scope, send):
+                cors: tuple[str, ...] = getattr(self.state, "cors_origins", ())
+                if ctx is not None and await answer_cached_tile(ctx, scope, send, cors):
                     return
         await super().__call__(scope, receive, send)
 
 
-async def answer_cached_tile(ctx: ServerContext, scope: Scope, send: Send) -> bool:
+async def answer_cached_tile(
+    ctx: ServerContext, scope: Scope, send: Send, cors_origins: tuple[str, ...] = ()
+) -> bool:
     """Send a 304 or a cached tile and return True; False (nothing sent) otherwise."""
     started = time.perf_counter()
     try:
         answer = await _lookup(ctx, scope)
-    except Exception:
+    except Exception:  # whatever it is, the route will answer it (with the proper 4xx or 5xx)
         return False
     if answer is None:
         return False
+    if cors_origins:
+        origin = next((v for k, v in scope["headers"] if k == b"origin"), None)
+        origin_text = origin.decode("latin-1") if origin is not None else None
+        simple_cors_headers(cors_origins, origin_text, answer.headers)
     headers = [(b"content-length", str(len(answer.body)).encode())] if answer.status == 200 else []
     headers += [
         (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()
