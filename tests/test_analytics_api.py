@@ -9,14 +9,10 @@ scan` runs) with `/analytics/warnings`. The truth files say where the hotspots w
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import h3
 import numpy as np
-import pandas as pd
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -27,6 +23,11 @@ from geoplatform.etl.pipeline import load_pipeline
 from geoplatform.etl.runner import run_pipeline
 from geoplatform.settings import Settings
 from tests.conftest import TEMPLATE_DB, DatabaseFactory, DemoCities
+from tests.hotspot_truth import (
+    assert_planted_hotspots_found,
+    loaded_incidents,
+    planted_hotspots,
+)
 from tests.tiles_fixtures import client, live_server, tile_settings
 
 pytestmark = pytest.mark.slow
@@ -43,17 +44,6 @@ def _load(city: Path, url: str, home: Path) -> None:
         assert result.status == "succeeded", [(s.name, s.error) for s in result.sources]
     finally:
         engine.dispose()
-
-
-def _truth(city: Path) -> list[dict[str, Any]]:
-    data = json.loads((city / "truth" / "hotspots.json").read_text(encoding="utf-8"))
-    spots: list[dict[str, Any]] = data["hotspots"]
-    return spots
-
-
-def _incidents(city: Path) -> pd.DataFrame:
-    rows = pd.read_csv(city / "truth" / "incidents.csv", dtype={"grid_code": str})
-    return rows[rows["reject_reason"].isna()].copy()
 
 
 def _hot_cells(base: str) -> set[int]:
@@ -81,33 +71,17 @@ def loaded(planted_city: Path, database_url: str, tmp_path: Path) -> Iterator[st
         yield base
 
 
-def test_planted_hotspots_are_found_through_the_api(
-    loaded: str, planted_city: Path, engine: Engine
-) -> None:
-    hot = _hot_cells(loaded)
-    incidents = _incidents(planted_city)
-    planted: set[int] = set()
-    for spot in _truth(planted_city):
-        if spot["kind"] != "persistent":
-            continue
-        rows = incidents[incidents["hotspot"] == spot["name"]]
-        cells = count_by_cell(rows["lon"], rows["lat"], RESOLUTION)
-        core = set(cells.index[cells >= 0.1 * cells.max()].tolist())
-        assert core & hot, f"planted hotspot {spot['name']} not found"
-        planted |= core
-    near: set[int] = set()
-    for cell in planted:
-        near |= set(h3.api.basic_int.grid_disk(cell, 1))
-    assert len(hot - near) / len(hot) <= 0.10
+def test_planted_hotspots_are_found_through_the_api(loaded: str, planted_city: Path) -> None:
+    assert_planted_hotspots_found(planted_city, _hot_cells(loaded), RESOLUTION)
 
 
 def test_emerging_hotspot_warns_in_its_window_and_not_before(
     loaded: str, planted_city: Path, engine: Engine
 ) -> None:
-    spot = next(s for s in _truth(planted_city) if s["kind"] == "emerging")
+    spot = next(s for s in planted_hotspots(planted_city) if s["kind"] == "emerging")
     first = dt.date.fromisoformat(spot["first_day"])
     last = dt.date.fromisoformat(spot["last_day"])
-    incidents = _incidents(planted_city)
+    incidents = loaded_incidents(planted_city)
     rows = incidents[incidents["hotspot"] == "emerging"]
     cells = count_by_cell(rows["lon"], rows["lat"], RESOLUTION)
     target_cells = {f"{c:x}" for c in cells.index[cells >= 0.2 * cells.max()]}

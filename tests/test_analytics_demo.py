@@ -7,12 +7,9 @@ buildings by kind, organisations, cameras) are what the platform holds per cell 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
-import h3
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,6 +19,7 @@ from geoplatform.analytics.hotspots import expected_from_exposure, hotspots
 from geoplatform.analytics.warnings import daily_counts, scan_warnings
 from geoplatform.spatial.h3cells import lonlat_to_cells
 from tests.conftest import DemoCities
+from tests.hotspot_truth import assert_planted_hotspots_found, loaded_incidents, planted_hotspots
 
 pytestmark = pytest.mark.slow
 
@@ -29,17 +27,6 @@ SCALE = 0.02
 RESOLUTION = 9
 #: Records sit within tens of metres of what generates them (a door's street, a camera's view).
 SPREAD_M = 30.0
-
-
-def _incidents(city: Path) -> pd.DataFrame:
-    rows = pd.read_csv(city / "truth" / "incidents.csv", dtype={"grid_code": str})
-    return rows[rows["reject_reason"].isna()].copy()
-
-
-def _truth_hotspots(city: Path) -> list[dict[str, Any]]:
-    data = json.loads((city / "truth" / "hotspots.json").read_text(encoding="utf-8"))
-    hotspots_list: list[dict[str, Any]] = data["hotspots"]
-    return hotspots_list
 
 
 def _study_area(city: Path) -> np.ndarray:
@@ -76,7 +63,7 @@ def _exposure(city: Path) -> pd.DataFrame:
 
 
 def _hot_cells(city: Path) -> set[int]:
-    incidents = _incidents(city)
+    incidents = loaded_incidents(city)
     counts = count_by_cell(incidents["lon"], incidents["lat"], RESOLUTION)
     area = _study_area(city)
     expected = expected_from_exposure(counts, _exposure(city), study_area=area)
@@ -91,22 +78,7 @@ def planted_city(demo_cities: DemoCities) -> Path:
 
 
 def test_planted_hotspots_are_all_found(planted_city: Path) -> None:
-    incidents = _incidents(planted_city)
-    hot = _hot_cells(planted_city)
-    planted_cells: set[int] = set()
-    for spot in _truth_hotspots(planted_city):
-        if spot["kind"] != "persistent":
-            continue
-        rows = incidents[incidents["hotspot"] == spot["name"]]
-        cells = count_by_cell(rows["lon"], rows["lat"], RESOLUTION)
-        core = set(cells.index[cells >= 0.1 * cells.max()].tolist())
-        assert core & hot, f"planted hotspot {spot['name']} not found"
-        planted_cells |= core
-    near: set[int] = set()
-    for cell in planted_cells:
-        near |= set(h3.api.basic_int.grid_disk(cell, 1))
-    false = hot - near
-    assert len(false) / len(hot) <= 0.10
+    assert_planted_hotspots_found(planted_city, _hot_cells(planted_city), RESOLUTION)
 
 
 def test_no_planted_hotspot_false_discovery_rate(
@@ -124,8 +96,8 @@ def test_no_planted_hotspot_false_discovery_rate(
 def test_emerging_hotspot_warns_in_its_window_and_not_before(
     planted_city: Path, level: str
 ) -> None:
-    incidents = _incidents(planted_city)
-    spot = next(s for s in _truth_hotspots(planted_city) if s["kind"] == "emerging")
+    incidents = loaded_incidents(planted_city)
+    spot = next(s for s in planted_hotspots(planted_city) if s["kind"] == "emerging")
     first = pd.Timestamp(spot["first_day"])
     last = pd.Timestamp(spot["last_day"])
     rows = incidents[incidents["hotspot"] == "emerging"]
