@@ -59,6 +59,46 @@ class Settings(BaseSettings):
         "empty for no CORS headers.",
     )
 
+    # -- bounded work and outages (the API) ---------------------------------------------------
+    pool_timeout_s: float = Field(
+        default=1.5,
+        gt=0,
+        le=60,
+        description="How long a request waits for a database connection before it answers 503 "
+        "(with Retry-After): the database's absence is told in this time, not the OS's.",
+    )
+    reconnect_timeout_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=600,
+        description="How long the pool retries a lost connection before it gives the slot up; "
+        "the next request then connects at once, so service is back soon after the database.",
+    )
+    statement_timeout_ms: int = Field(
+        default=10_000,
+        ge=100,
+        le=3_600_000,
+        description="PostgreSQL statement_timeout of every API statement; a statement that runs "
+        "longer is cancelled and the request answers 503 with a message.",
+    )
+    analytics_budget_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="Time budget of one analytics request (hotspots, rasters, statistics): past "
+        "it the request answers 503 with Retry-After; the result still lands in the cache.",
+    )
+    cpu_workers: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Threads that run CPU-heavy work (Gi*, PNG, GeoTIFF, index builds) off the "
+        "event loop.",
+    )
+    retry_after_s: int = Field(
+        default=2, ge=1, le=3600, description="Retry-After of 503 answers (seconds)."
+    )
+
     @property
     def uses_embedded_cluster(self) -> bool:
         """True when the project-local cluster is the database (no URL given)."""

@@ -22,6 +22,7 @@ from geoplatform.analytics.hotspots import HotspotResult, expected_from_exposure
 from geoplatform.analytics.stats import ADMIN_CODE_LENGTHS
 from geoplatform.errors import NotFound
 from geoplatform.tiles.heatmaps import CubeIndexes, HeatmapQuery
+from geoplatform.tiles.indexes import CpuWork
 from geoplatform.tiles.mvt import query
 
 __all__ = [
@@ -98,7 +99,8 @@ async def hotspot_cells(
     res: int,
     hq: HeatmapQuery,
     alpha: float,
-) -> HotspotResult:
+    cpu: CpuWork,
+) -> dict[str, Any]:
     """Gi* against the exposure in h3_layer_cube (residents, buildings, organisations, devices
     by category, each res-11 count spread over its ring: `spread_to_parents`) over the city's
     cells (centres inside the union of its grids), FDR at alpha.
@@ -109,20 +111,25 @@ async def hotspot_cells(
     row = await cur.fetchone()
     if row is None or row[0] is None:
         raise NotFound("no grids loaded: the study area is empty")
-    area = cells_covering(shapely.from_wkb(bytes(row[0])), res)
-    observed = indexes.city_cells(index, res)
-    cells = np.union1d(area, observed)
-    counts = pd.Series(hq.counts(index, cells), index=pd.Index(cells, name="cell"))
+    outline = bytes(row[0])
     exposure_rows = await _frame(conn, "layer_exposure", {})
     if exposure_rows.empty:
         raise NotFound("no exposure layers loaded (residents, buildings, ...): cannot test")
-    columns = {}
-    for name, group in exposure_rows.groupby("name"):
-        parents, amounts = spread_to_parents(group["cell"], group["n"], res, k=1)
-        columns[str(name)] = pd.Series(amounts, index=parents)
-    exposure = pd.DataFrame(columns).fillna(0.0)
-    expected = expected_from_exposure(counts, exposure, study_area=cells)
-    return hotspots(counts, study_area=cells, expected=expected, alpha=alpha)
+
+    def compute() -> dict[str, Any]:  # CPU only: runs in a worker thread, off the loop
+        area = cells_covering(shapely.from_wkb(outline), res)
+        observed = indexes.city_cells(index, res)
+        cells = np.union1d(area, observed)
+        counts = pd.Series(hq.counts(index, cells), index=pd.Index(cells, name="cell"))
+        columns = {}
+        for name, group in exposure_rows.groupby("name"):
+            parents, amounts = spread_to_parents(group["cell"], group["n"], res, k=1)
+            columns[str(name)] = pd.Series(amounts, index=parents)
+        exposure = pd.DataFrame(columns).fillna(0.0)
+        expected = expected_from_exposure(counts, exposure, study_area=cells)
+        return hotspot_geojson(hotspots(counts, study_area=cells, expected=expected, alpha=alpha))
+
+    return await cpu.run(compute)
 
 
 def hotspot_geojson(result: HotspotResult) -> dict[str, Any]:

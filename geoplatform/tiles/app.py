@@ -21,24 +21,20 @@ from typing import Any
 
 import psycopg
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geoplatform import __version__
 from geoplatform.db.engine import database_url
-from geoplatform.errors import GeoPlatformError
 from geoplatform.settings import Settings
-from geoplatform.tiles.cache import BytesCache
 from geoplatform.tiles.catalog import bind_catalog, read_catalog_file
-from geoplatform.tiles.context import Metrics, ServerContext, catalog_digest
+from geoplatform.tiles.context import Metrics, build_context
 from geoplatform.tiles.cors import install_cors, parse_origins
 from geoplatform.tiles.freshness import VersionWatch
-from geoplatform.tiles.hotpath import OneMapApp
+from geoplatform.tiles.guard import InputGuard
+from geoplatform.tiles.hotpath import CachedTiles
 from geoplatform.tiles.mvt import query
-from geoplatform.tiles.overview import OverviewIndexes
+from geoplatform.tiles.problems import document_errors, install_error_handlers
 
 log = logging.getLogger("geoplatform.tiles")
 
@@ -49,7 +45,12 @@ def _viewer_dir(settings: Settings) -> Path | None:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """The API for these settings; its lifespan connects, reads the catalog, and cleans up."""
+    """The API for these settings; its lifespan connects, reads the catalog, and cleans up.
+
+    The request path, outermost first: Starlette's error handling → the input guard (NUL,
+    control characters, limits; HEAD as GET) → [authentication, to come] → the cached-tile
+    fast path → metrics → CORS → routing.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -61,30 +62,30 @@ def create_app(settings: Settings) -> FastAPI:
             url,
             min_size=1,
             max_size=settings.pool_size,
-            kwargs={"autocommit": True, "connect_timeout": settings.connect_timeout_s},
+            kwargs={
+                "autocommit": True,
+                "connect_timeout": settings.connect_timeout_s,
+                "options": f"-c statement_timeout={settings.statement_timeout_ms}",
+            },
             open=False,
             name="geoplatform-tiles",
+            timeout=settings.pool_timeout_s,
+            reconnect_timeout=settings.reconnect_timeout_s,
+            check=AsyncConnectionPool.check_connection,  # a broken connection is never handed out
         )
         await pool.open(wait=True, timeout=settings.connect_timeout_s * 2)
         versions = VersionWatch(url, query("layer_versions"), settings.connect_timeout_s)
         versions.start()
         app.state.metrics.watch_versions(versions)
-        app.state.context = ServerContext(
-            settings=settings,
-            catalog=catalog,
-            pool=pool,
-            versions=versions,
-            cache=BytesCache(settings.tile_cache_bytes),
-            indexes=OverviewIndexes(pool),
-            metrics=app.state.metrics,
-            catalog_digest=catalog_digest(settings.layers_file),
-            viewer_dir=_viewer_dir(settings),
+        ctx = build_context(
+            settings, catalog, pool, versions, app.state.metrics, _viewer_dir(settings)
         )
-        ctx: ServerContext = app.state.context
+        app.state.context = ctx
+        app.state.metrics.watch_indexes(ctx.all_indexes())
         preloads: set[asyncio.Future[None]] = set()
 
         def preload(changed: dict[str, int] | None = None) -> None:
-            task = asyncio.ensure_future(_preload(ctx, changed))
+            task = asyncio.ensure_future(ctx.preload(changed))
             preloads.add(task)
             task.add_done_callback(preloads.discard)
 
@@ -103,18 +104,29 @@ def create_app(settings: Settings) -> FastAPI:
                 task.cancel()
             await versions.close()
             await pool.close()
+            ctx.cpu.close()
 
-    app = OneMapApp(
+    app = FastAPI(
         title="geoplatform one-map API",
         version=__version__,
-        description="Vector tiles, OGC API Features and Tiles for the city's one map.",
+        description="Vector tiles, OGC API Features and Tiles for the city's one map. "
+        "Errors: 400 for any parameter that cannot be understood or is out of range (never "
+        "422), 404 for what does not exist, 503 with Retry-After while the database is away, "
+        "a statement times out or a request runs past its budget. Every GET answers HEAD.",
         lifespan=lifespan,
     )
     app.state.metrics = Metrics()
-    _install_error_handlers(app)
+    install_error_handlers(
+        app,
+        statement_timeout_ms=settings.statement_timeout_ms,
+        retry_after_s=settings.retry_after_s,
+    )
     app.state.cors_origins = parse_origins(settings.cors_origins)
+    # add_middleware puts each new one outside the previous: innermost first
     install_cors(app, app.state.cors_origins)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(CachedTiles, state=app.state)
+    app.add_middleware(InputGuard)
 
     from geoplatform.tiles.routes.analytics import analytics_router
     from geoplatform.tiles.routes.features import features_router
@@ -129,61 +141,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(service_router())
     app.include_router(heatmap_router())
     app.include_router(analytics_router())
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
-
-
-async def _preload(ctx: ServerContext, versions: dict[str, int] | None = None) -> None:
-    """Build the cluster indexes in the background (at start, and for the new versions after a
-    commit), so that no visitor has to be the one who waits for the load."""
-    try:
-        if versions is None:
-            versions = await ctx.versions.current()
-        for layer in ctx.catalog.public():
-            if layer.config.overview == "clusters":
-                await ctx.indexes.get(layer, versions.get(layer.version_key, 0))
-    except (GeoPlatformError, psycopg.Error) as exc:  # requests will report it themselves
-        log.warning("preloading cluster indexes failed: %s", exc)
-
-
-def error_body(status: int, message: str, code: str) -> JSONResponse:
-    """OGC API exception shape: {"code", "description"}."""
-    return JSONResponse({"code": code, "description": message}, status_code=status)
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(GeoPlatformError)
-    async def domain_error(request: Request, exc: GeoPlatformError) -> JSONResponse:
-        if exc.http_status >= 500:
-            log.error("%s %s: %s", request.method, request.url.path, exc.message)
-        return error_body(exc.http_status, exc.message, type(exc).__name__)
-
-    @app.exception_handler(RequestValidationError)
-    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        parts = []
-        for error in exc.errors()[:3]:
-            where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("path", "query"))
-            parts.append(f"{where}: {error.get('msg', 'invalid')}")
-        return error_body(400, "; ".join(parts) or "invalid request", "InvalidParameter")
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_body(exc.status_code, str(exc.detail), "HTTPError")
-
-    @app.exception_handler(psycopg.Error)
-    async def database_error(request: Request, exc: psycopg.Error) -> JSONResponse:
-        state = exc.sqlstate or ""
-        if state.startswith("22") or state in ("42883", "42804", "42846"):
-            # the values given (filter literals, parameters) do not fit the columns' types
-            return error_body(
-                400,
-                "the filter or parameters do not fit the property types "
-                "(compare text with 'quoted' values and numbers with numbers)",
-                "InvalidFilter",
-            )
-        if isinstance(exc, psycopg.OperationalError):
-            return error_body(503, "the database is unavailable", "DatabaseUnavailable")
-        log.error("%s %s: database error %s", request.method, request.url.path, state)
-        return error_body(500, "internal error (logged)", "InternalError")
 
 
 class MetricsMiddleware:

@@ -6,21 +6,30 @@ any part (a catalog, a pool, a cache) without touching the routes.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import time
+import logging
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 
+from geoplatform.errors import GeoPlatformError
 from geoplatform.settings import Settings
 from geoplatform.tiles.cache import BytesCache
 from geoplatform.tiles.catalog import Catalog
 from geoplatform.tiles.freshness import VersionWatch
+from geoplatform.tiles.heatmaps import CubeIndexes
+from geoplatform.tiles.indexes import CpuWork, ResultCache, VersionedIndex
 from geoplatform.tiles.overview import OverviewIndexes
+from geoplatform.tiles.statsindex import StatsIndex
+
+log = logging.getLogger("geoplatform.tiles")
 
 
 class Metrics:
@@ -85,6 +94,18 @@ class Metrics:
             "Per-request reads of meta.layer_versions since the start (coalesced)",
             registry=self.registry,
         )
+        self.index_load_seconds = Gauge(
+            "geoplatform_index_load_seconds",
+            "Seconds the last load of each in-memory index took (rows read and built)",
+            ["index"],
+            registry=self.registry,
+        )
+        self.index_bytes = Gauge(
+            "geoplatform_index_bytes",
+            "Approximate memory held by each in-memory index",
+            ["index"],
+            registry=self.registry,
+        )
         self.version_holds = Gauge(
             "geoplatform_layer_version_holds",
             "Version fences acknowledged since the start (one per committed ETL change)",
@@ -106,6 +127,20 @@ class Metrics:
         self.version_reads.set_function(lambda: float(watch.reader.reads))
         self.version_holds.set_function(lambda: float(watch.holds))
 
+    def watch_indexes(self, indexes: list[VersionedIndex[Any]]) -> None:
+        """Report each index's load time and size, read when /metrics is scraped."""
+        for index in indexes:
+            self.index_load_seconds.labels(index.name).set_function(_reader(index, "load_seconds"))
+            self.index_bytes.labels(index.name).set_function(_reader(index, "bytes"))
+
+
+def _reader(index: VersionedIndex[Any], attribute: str) -> Callable[[], float]:
+    return lambda: float(getattr(index, attribute))
+
+
+#: The data versions the statistics index is built from: a new version of any reloads it.
+STATS_VERSIONS = ("incidents", "people", "grids", "admin_areas")
+
 
 @dataclass
 class ServerContext:
@@ -118,8 +153,86 @@ class ServerContext:
     metrics: Metrics
     catalog_digest: str
     viewer_dir: Path | None
+    cpu: CpuWork
+    cube: VersionedIndex[CubeIndexes]
+    stats: VersionedIndex[StatsIndex]
+    matcher: VersionedIndex[Any]
     glyphs_dir: Path | None = None
-    started_at: float = field(default_factory=time.time)
+    hotspots: ResultCache[Any] = field(default_factory=ResultCache)
+    preloaded: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def all_indexes(self) -> list[VersionedIndex[Any]]:
+        """Every in-memory index the server holds, each with the same lifecycle."""
+        return [*self.indexes.holders.values(), self.cube, self.stats, self.matcher]
+
+    async def preload(self, versions: dict[str, int] | None = None) -> None:
+        """Load every index for these versions (the current ones at start) in the background
+        of a start or an ETL commit, so no visitor is the one who waits for the load."""
+        try:
+            if versions is None:
+                versions = await self.versions.current()
+            tasks = [t for t in (i.preload(versions) for i in self.all_indexes()) if t is not None]
+            await asyncio.gather(*tasks, return_exceptions=True)  # failures: logged by preload
+        except (GeoPlatformError, psycopg.Error, OSError) as exc:  # requests report it themselves
+            log.warning("preloading the indexes failed: %s", exc)
+        finally:
+            self.preloaded.set()
+
+
+def build_context(
+    settings: Settings,
+    catalog: Catalog,
+    pool: AsyncConnectionPool[Any],
+    versions: VersionWatch,
+    metrics: Metrics,
+    viewer_dir: Path | None,
+) -> ServerContext:
+    """The server context with its indexes, each loaded by its own loader."""
+    from geoplatform.tiles.heatmaps import load_cube
+    from geoplatform.tiles.statsindex import load_stats
+
+    cpu = CpuWork(settings.cpu_workers)
+
+    async def cube(_key: Hashable) -> CubeIndexes:
+        return await load_cube(pool, cpu)
+
+    async def stats(_key: Hashable) -> StatsIndex:
+        return await load_stats(pool, cpu)
+
+    async def matcher(_key: Hashable) -> Any:
+        return await cpu.run(_build_matcher, settings)
+
+    def stats_key(v: dict[str, int]) -> Hashable:
+        return tuple(v.get(name, 0) for name in STATS_VERSIONS)
+
+    return ServerContext(
+        settings=settings,
+        catalog=catalog,
+        pool=pool,
+        versions=versions,
+        cache=BytesCache(settings.tile_cache_bytes),
+        indexes=OverviewIndexes(pool, catalog.public()),
+        metrics=metrics,
+        catalog_digest=catalog_digest(settings.layers_file),
+        viewer_dir=viewer_dir,
+        cpu=cpu,
+        cube=VersionedIndex("cube", lambda v: v.get("incidents", 0), cube),
+        stats=VersionedIndex("stats", stats_key, stats),
+        matcher=VersionedIndex("geocoder", lambda v: v.get("standard_addresses", 0), matcher),
+    )
+
+
+def _build_matcher(settings: Settings) -> Any:
+    """The ETL's matcher over the standard-address table (a sync engine, in a worker thread)."""
+    from geoplatform.db.engine import create_engine, transaction
+    from geoplatform.geocode import Matcher
+
+    engine = create_engine(settings)
+    try:
+        with transaction(engine) as conn:
+            return Matcher.from_connection(conn)
+    finally:
+        engine.dispose()
 
 
 def catalog_digest(path: Path) -> str:

@@ -8,8 +8,9 @@ a 400 naming the construct, never passed through.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
 import pygeofilter.ast as ast
 import pygeofilter.values as values
@@ -27,18 +28,111 @@ class InvalidFilter(GeoPlatformError, ValueError):
     http_status = 400
 
 
+#: Bounds of a filter: its text, the nesting of its operators (a chain of ANDs is one level),
+#: and its terms (comparisons and other tests, each value of an IN list). A filter past one
+#: is refused with a 400 that names the limit.
+MAX_FILTER_CHARS: Final = 4096
+MAX_DEPTH: Final = 16
+MAX_TERMS: Final = 256
+_CONTROL: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def parse_filter(text: str, lang: str | None) -> ast.Node:
-    """Parse `filter` in `filter-lang` (cql2-text by default, or cql2-json)."""
+    """Parse `filter` in `filter-lang` (cql2-text by default, or cql2-json), within the limits."""
     language = (lang or "cql2-text").lower()
+    if language not in ("cql2-text", "cql2-json"):
+        raise InvalidFilter(
+            f"filter-lang {language[:40]!r} is not supported: use cql2-text or cql2-json"
+        )
+    if len(text) > MAX_FILTER_CHARS:
+        raise InvalidFilter(f"filter is longer than the limit of {MAX_FILTER_CHARS} characters")
     try:
         if language == "cql2-text":
-            return parse_text(text)
-        if language == "cql2-json":
-            return parse_json(json.loads(text))
+            node = parse_text(text)
+        else:
+            document = json.loads(text)
+            if not isinstance(document, dict) or not document:
+                raise InvalidFilter(
+                    "a cql2-json filter is a JSON object such as "
+                    '{"op": "=", "args": [{"property": "category"}, "市容环境"]}'
+                )
+            _check_json(document)
+            node = parse_json(document)
+    except InvalidFilter:
+        raise
     except Exception as exc:  # pygeofilter/lark raise many types; all mean "bad filter"
+        if language == "cql2-json" and not isinstance(exc, json.JSONDecodeError):
+            # pygeofilter's TypeError/KeyError texts name its internals, not the user's mistake
+            raise InvalidFilter(
+                "filter is not a valid cql2-json expression: check each op and its args"
+            ) from exc
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InvalidFilter(f"filter does not parse as {language}: {first[:200]}") from exc
-    raise InvalidFilter(f"filter-lang {lang!r} is not supported: use cql2-text or cql2-json")
+    if not isinstance(node, ast.Node):
+        raise InvalidFilter(f"filter is not a {language} expression (a condition is needed)")
+    _check_tree(node)
+    return node
+
+
+def _check_json(document: Any) -> None:
+    """Depth and size of a cql2-json document, walked without recursion."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    terms = 0
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH * 3:  # an operator nests as {"args": [ {...} ]}: 3 levels
+            raise InvalidFilter(f"filter nests deeper than the limit of {MAX_DEPTH} levels")
+        terms += 1
+        if terms > MAX_TERMS * 4:
+            raise InvalidFilter(f"filter has more than the limit of {MAX_TERMS} terms")
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+
+
+def _chain(node: ast.And | ast.Or) -> list[Any]:
+    """The operands of a chain `a AND b AND c` (parsed as nested pairs), flattened."""
+    kind = type(node)
+    out: list[Any] = []
+    stack: list[Any] = [node]
+    while stack:
+        item = stack.pop()
+        if type(item) is kind:
+            stack.extend((item.rhs, item.lhs))
+        else:
+            out.append(item)
+    return out
+
+
+def _children(node: Any) -> list[Any]:
+    if isinstance(node, ast.And | ast.Or):
+        return _chain(node)
+    if isinstance(node, ast.Node):
+        return list(node.get_sub_nodes())
+    if isinstance(node, list | tuple):
+        return list(node)
+    return []
+
+
+def _check_tree(node: ast.Node) -> None:
+    """Depth (of nested operators) and term count of a parsed filter, walked without recursion."""
+    stack: list[tuple[Any, int]] = [(node, 1)]
+    terms = 0
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, ast.In):
+            terms += len(item.sub_nodes)
+        elif isinstance(item, ast.Predicate | ast.Expression) and not isinstance(
+            item, ast.And | ast.Or | ast.Not | ast.Attribute
+        ):
+            terms += 1  # a comparison, spatial or temporal test, or a function call
+        if terms > MAX_TERMS:
+            raise InvalidFilter(f"filter has more than the limit of {MAX_TERMS} terms")
+        if depth > MAX_DEPTH:
+            raise InvalidFilter(f"filter nests deeper than the limit of {MAX_DEPTH} levels")
+        nested = depth + 1 if isinstance(item, ast.Node) else depth
+        stack.extend((child, nested) for child in _children(item))
 
 
 _COMPARISON = {
@@ -70,6 +164,8 @@ class _Compiler:
 
     def bind(self, value: Any) -> sql.Placeholder:
         """A named placeholder for a user value: values never enter the SQL text."""
+        if isinstance(value, str) and _CONTROL.search(value):
+            raise InvalidFilter("a filter value holds a NUL or control character")
         name = f"{self.prefix}{len(self.params)}"
         self.params[name] = value
         return sql.Placeholder(name)
@@ -108,7 +204,7 @@ class _Compiler:
     def compile(self, node: Any) -> sql.Composable:
         if isinstance(node, ast.And | ast.Or):
             op = sql.SQL(" AND " if isinstance(node, ast.And) else " OR ")
-            return sql.SQL("({})").format(op.join([self.compile(node.lhs), self.compile(node.rhs)]))
+            return sql.SQL("({})").format(op.join([self.compile(n) for n in _chain(node)]))
         if isinstance(node, ast.Not):
             return sql.SQL("(NOT {})").format(self.compile(node.sub_node))
         if isinstance(node, ast.Comparison):

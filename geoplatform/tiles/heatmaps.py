@@ -10,9 +10,9 @@ encoded on demand; the index reloads when the incidents' data version changes.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Final
@@ -26,11 +26,12 @@ from psycopg_pool import AsyncConnectionPool
 from pyproj import Transformer
 
 from geoplatform.analytics.cube import CubeIndex
-from geoplatform.analytics.heatmap import Heatmap
+from geoplatform.analytics.heatmap import COLORMAPS, Heatmap
 from geoplatform.analytics.hexagons import cell_centroids, cells_to_geodataframe
 from geoplatform.analytics.raster import h3_resolution_for_zoom, tile_bounds
 from geoplatform.schema import CITY_TIME_ZONE
 from geoplatform.spatial.h3cells import cells_to_strings, parent_cells
+from geoplatform.tiles.indexes import CpuWork
 from geoplatform.tiles.mvt import query
 from geoplatform.tiles.params import InvalidParameter, parse_categories, parse_datetime
 
@@ -39,6 +40,7 @@ __all__ = [
     "CubeIndexes",
     "HeatmapQuery",
     "hexagon_mvt",
+    "load_cube",
     "resolution_for_zoom",
 ]
 
@@ -98,41 +100,25 @@ class HeatmapQuery:
 
 
 class CubeIndexes:
-    """The incident cube index for the current data version, loaded once per version."""
+    """The incident cube index of one data version, with what tiles derive from it (the cells
+    holding data per resolution, their Mercator centres, colour-ramp tops), computed once.
 
-    def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
-        self._pool = pool
-        self._lock = asyncio.Lock()
-        self._version: int | None = None
-        self._index: CubeIndex | None = None
+    Held by a `VersionedIndex` on the server context: `load_cube` builds it off the loop.
+    """
+
+    def __init__(self, index: CubeIndex) -> None:
+        self.index = index
         self._city_cells: dict[int, NDArray[np.int64]] = {}
         self._city_xy: dict[int, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}
         self._vmax: OrderedDict[str, float] = OrderedDict()
+        self._vmax_lock = threading.Lock()
 
-    async def get(self, version: int) -> CubeIndex:
-        if self._index is not None and self._version == version:
-            return self._index
-        async with self._lock:
-            if self._index is None or self._version != version:
-                self._index = await self._load()
-                self._version = version
-                self._city_cells.clear()
-                self._city_xy.clear()
-                self._vmax.clear()
-        return self._index
-
-    async def _load(self) -> CubeIndex:
-        from geoplatform.tiles.statsindex import copy_frame
-
-        async with self._pool.connection() as conn:
-            rows = await copy_frame(conn, query("cube_rows"), {"category": str, "channel": str})
-        return CubeIndex.from_rows(
-            rows["cell"].to_numpy(np.int64),
-            rows["day"].to_numpy(np.int32),
-            rows["category"].to_numpy(object),
-            rows["channel"].to_numpy(object),
-            rows["n"].to_numpy(np.int64),
-        )
+    def warm(self) -> CubeIndexes:
+        """Derive the per-resolution cells and centres now (in the loader's thread), so the
+        first tile of any zoom needs no extra work."""
+        for res in range(MIN_RES, MAX_RES + 1):
+            self.cells_near(self.index, res, (0.0, 0.0, 0.0, 0.0))
+        return self
 
     def city_cells(self, index: CubeIndex, res: int) -> NDArray[np.int64]:
         """Every cell at `res` holding at least one incident (any time, any category)."""
@@ -173,9 +159,10 @@ class CubeIndexes:
             counts = hq.counts(index, self.city_cells(index, res))
             positive = counts[counts > 0]
             value = float(np.quantile(positive, 0.99)) if positive.size else 1.0
-            self._vmax[key] = value
-            while len(self._vmax) > 512:
-                self._vmax.popitem(last=False)
+            with self._vmax_lock:  # tiles are drawn in several worker threads
+                self._vmax[key] = value
+                while len(self._vmax) > 512:
+                    self._vmax.popitem(last=False)
         return value
 
 
@@ -240,13 +227,25 @@ def hexagon_png(
     return heatmap.to_png(colormap, vmax=vmax)
 
 
+def parse_colormap(text: str | None) -> str:
+    """`colormap=` of PNG tiles: one of the named ramps (400 otherwise, before any work)."""
+    if text is None or text == "":
+        return "ylorrd"
+    name = text.lower()
+    if name not in COLORMAPS:
+        raise InvalidParameter(f"colormap: use one of {', '.join(sorted(COLORMAPS))}")
+    return name
+
+
 def parse_int(text: str | None, name: str, default: int, low: int, high: int) -> int:
     if text is None or text.strip() == "":
         return default
     try:
+        if len(text) > 20:
+            raise ValueError(text)
         value = int(text)
     except ValueError as exc:
-        raise InvalidParameter(f"{name}: {text!r} is not an integer") from exc
+        raise InvalidParameter(f"{name}: {text[:40]!r} is not an integer") from exc
     if not low <= value <= high:
         raise InvalidParameter(f"{name}: must be within {low}..{high}, got {value}")
     return value
@@ -258,8 +257,8 @@ def parse_float(text: str | None, name: str, low: float, high: float) -> float |
     try:
         value = float(text)
     except ValueError as exc:
-        raise InvalidParameter(f"{name}: {text!r} is not a number") from exc
-    if not (low <= value <= high):
+        raise InvalidParameter(f"{name}: {text[:40]!r} is not a number") from exc
+    if not (math.isfinite(value) and low <= value <= high):
         raise InvalidParameter(f"{name}: must be within {low}..{high}, got {value}")
     return value
 
@@ -291,13 +290,21 @@ def geotiff(
     return heatmap.to_geotiff()
 
 
-async def current_index(
-    request: Any, pool: AsyncConnectionPool[Any], version: int
-) -> tuple[CubeIndexes, CubeIndex]:
-    """The app's cube index holder (made on first use, kept on app.state) and its index."""
-    state = request.app.state
-    holder: CubeIndexes | None = getattr(state, "cube_indexes", None)
-    if holder is None:
-        holder = CubeIndexes(pool)
-        state.cube_indexes = holder
-    return holder, await holder.get(version)
+async def load_cube(pool: AsyncConnectionPool[Any], cpu: CpuWork) -> CubeIndexes:
+    """Read the cube rows (COPY) and build the index in a worker thread."""
+    from geoplatform.tiles.statsindex import copy_frame
+
+    async with pool.connection() as conn:
+        rows = await copy_frame(conn, query("cube_rows"), {"category": str, "channel": str})
+
+    def build() -> CubeIndexes:
+        index = CubeIndex.from_rows(
+            rows["cell"].to_numpy(np.int64),
+            rows["day"].to_numpy(np.int32),
+            rows["category"].to_numpy(object),
+            rows["channel"].to_numpy(object),
+            rows["n"].to_numpy(np.int64),
+        )
+        return CubeIndexes(index).warm()
+
+    return await cpu.run(build)

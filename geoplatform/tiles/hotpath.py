@@ -2,7 +2,9 @@
 
 A cache hit needs the layer list, z/x/y, the query and the data versions, then a dictionary
 lookup. FastAPI's routing, parameter validation and middleware stack cost more than all of that
-(see bench/RESULTS.md), so `OneMapApp` tries this path first for `GET /tiles/.../z/x/y.mvt`.
+(see bench/RESULTS.md), so `CachedTiles`, a pure-ASGI middleware that `create_app` installs
+after the input guard (and where authentication will sit, after that), tries this path first
+for `GET /tiles/.../z/x/y.mvt`.
 It builds the key and the answer with the very functions the route uses (`tile_key`,
 `cached_answer`), so both answer identically. Anything else (a miss, a malformed or bad
 request, an error of any kind before the first byte is sent) falls through to the route, which
@@ -15,11 +17,11 @@ tile needs belongs in `tile_answer`, which both paths use; requests are still co
 
 from __future__ import annotations
 
+import logging
 import time
 
-from fastapi import FastAPI
-from starlette.datastructures import QueryParams
-from starlette.types import Receive, Scope, Send
+from starlette.datastructures import QueryParams, State
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from geoplatform.tiles.context import ServerContext
 from geoplatform.tiles.cors import simple_cors_headers
@@ -34,10 +36,15 @@ from geoplatform.tiles.routes.tiles import (
 from geoplatform.tiles.tms import WEB_MERCATOR
 
 _NO_QUERY = QueryParams(b"")
+log = logging.getLogger("geoplatform.tiles")
 
 
-class OneMapApp(FastAPI):
-    """The FastAPI app, with cache hits for `/tiles/...` answered ahead of the framework."""
+class CachedTiles:
+    """Cache hits and 304s for `/tiles/...` answered ahead of routing (pure ASGI)."""
+
+    def __init__(self, app: ASGIApp, state: State) -> None:
+        self.app = app
+        self.state = state  # the app's state: the lifespan puts the context there
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
@@ -47,7 +54,7 @@ class OneMapApp(FastAPI):
                 cors: tuple[str, ...] = getattr(self.state, "cors_origins", ())
                 if ctx is not None and await answer_cached_tile(ctx, scope, send, cors):
                     return
-        await super().__call__(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 async def answer_cached_tile(
@@ -57,7 +64,8 @@ async def answer_cached_tile(
     started = time.perf_counter()
     try:
         answer = await _lookup(ctx, scope)
-    except Exception:  # whatever it is, the route will answer it (with the proper 4xx or 5xx)
+    except Exception as exc:  # whatever it is, the route answers it (with its proper 4xx/5xx)
+        log.debug("tile fast path fell through: %s", type(exc).__name__)
         return False
     if answer is None:
         return False
@@ -101,4 +109,4 @@ def _tile_number(text: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
-__all__ = ["OneMapApp", "answer_cached_tile"]
+__all__ = ["CachedTiles", "answer_cached_tile"]

@@ -13,7 +13,7 @@ the parent cells of any subset are already sorted, so clustering a tile is a mas
 from __future__ import annotations
 
 import asyncio
-import time
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ from psycopg_pool import AsyncConnectionPool
 from geoplatform.spatial.chinese_offsets import wgs84_to_gcj02
 from geoplatform.spatial.h3cells import lonlat_to_cells, parent_cells
 from geoplatform.tiles.catalog import Layer
+from geoplatform.tiles.indexes import VersionedIndex
 from geoplatform.tiles.tms import OutputCrs, TileBox
 
 F8 = npt.NDArray[np.float64]
@@ -252,7 +253,7 @@ def _build(name: str, version: int, data: bytes, categories: tuple[str, ...]) ->
         cell[missing] = lonlat_to_cells(lon[missing], lat[missing], 11)
     parent_cells(cell, 11)  # raises InvalidH3 unless every cell is a valid cell of res >= 11
     order = np.argsort(cell, kind="stable")
-    return PointIndex(
+    index = PointIndex(
         layer=name,
         version=version,
         lon=lon[order],
@@ -262,48 +263,43 @@ def _build(name: str, version: int, data: bytes, categories: tuple[str, ...]) ->
         cat=rows["cat"].astype(np.int32)[order],
         categories=categories,
     )
+    index.plane(3857, "wgs84")  # what the first tile of any zoom needs, derived here, off the loop
+    for level in BUCKET_ZOOMS:
+        index.bucket(level, 0, 0)
+    return index
 
 
 class OverviewIndexes:
-    """The point indexes of the clustered layers, each current for one data version.
+    """The point indexes of the clustered layers: one `VersionedIndex` per layer, keyed by the
+    layer's data version, preloaded at start and on each change (`ServerContext.preload`).
 
-    A layer is (re)loaded the first time it is asked for at a version it does not hold; requests
-    that arrive meanwhile wait for that one load. The previous index serves nobody after that:
-    a tile is always computed from the version the request read.
+    A tile is always computed from the version the request read: a request for a version still
+    loading waits for that one load, never for a second.
     """
 
-    def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
+    def __init__(self, pool: AsyncConnectionPool[Any], layers: list[Layer]) -> None:
         self._pool = pool
-        self._indexes: dict[str, PointIndex] = {}
-        self._loading: dict[tuple[str, int], asyncio.Task[PointIndex]] = {}
-        self.load_seconds: dict[str, float] = {}
+        self.holders: dict[str, VersionedIndex[PointIndex]] = {}
+        for layer in layers:
+            if layer.config.overview == "clusters":
+                self.holders[layer.name] = self._holder(layer)
+
+    def _holder(self, layer: Layer) -> VersionedIndex[PointIndex]:
+        async def load(version: Hashable) -> PointIndex:
+            async with self._pool.connection() as conn:
+                return await load_index(conn, layer, int(version))  # type: ignore[call-overload]
+
+        key = layer.version_key
+        return VersionedIndex(f"clusters:{layer.name}", lambda v: v.get(key, 0), load)
 
     def version_of(self, name: str) -> int:
         """The data version of the index held for a layer (-1 when none is loaded)."""
-        held = self._indexes.get(name)
-        return held.version if held is not None else -1
+        holder = self.holders.get(name)
+        key = holder.key if holder is not None else None
+        return int(key) if isinstance(key, int) else -1
 
     async def get(self, layer: Layer, version: int) -> PointIndex:
-        current = self._indexes.get(layer.name)
-        if current is not None and current.version == version:
-            return current
-        key = (layer.name, version)
-        task = self._loading.get(key)
-        if task is None:
-            task = asyncio.ensure_future(self._load(layer, version))
-            self._loading[key] = task
-        try:
-            return await asyncio.shield(task)
-        finally:
-            if task.done():
-                self._loading.pop(key, None)
-
-    async def _load(self, layer: Layer, version: int) -> PointIndex:
-        started = time.perf_counter()
-        async with self._pool.connection() as conn:
-            index = await load_index(conn, layer, version)
-        held = self._indexes.get(layer.name)
-        if held is None or held.version <= version:
-            self._indexes[layer.name] = index
-        self.load_seconds[layer.name] = time.perf_counter() - started
-        return index
+        holder = self.holders.get(layer.name)
+        if holder is None:
+            holder = self.holders[layer.name] = self._holder(layer)
+        return await holder.get({layer.version_key: version})

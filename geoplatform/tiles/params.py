@@ -21,6 +21,9 @@ class InvalidParameter(GeoPlatformError, ValueError):
     http_status = 400
 
 
+MIN_YEAR, MAX_YEAR = 1000, 3000
+
+
 def _instant(text: str, name: str) -> datetime:
     value = text.strip()
     try:
@@ -30,10 +33,12 @@ def _instant(text: str, name: str) -> datetime:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError as exc:
         raise InvalidParameter(
-            f"{name}: {text!r} is not an RFC 3339 date-time (2024-05-01T08:00:00Z) or date"
+            f"{name}: {text[:60]!r} is not an RFC 3339 date-time (2024-05-01T08:00:00Z) or date"
         ) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:  # time zone shifts of year 1 or 9999 overflow
+        raise InvalidParameter(f"{name}: years {MIN_YEAR}..{MAX_YEAR} only, got {parsed.year}")
     return parsed
 
 
@@ -64,7 +69,7 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     try:
         values = [float(v) for v in text.split(",")]
     except ValueError as exc:
-        raise InvalidParameter(f"bbox: {text!r} is not four comma-separated numbers") from exc
+        raise InvalidParameter(f"bbox: {text[:60]!r} is not four comma-separated numbers") from exc
     if len(values) != 4:
         raise InvalidParameter(
             f"bbox: needs 4 numbers (minlon,minlat,maxlon,maxlat), got {len(values)}"

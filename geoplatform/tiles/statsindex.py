@@ -9,7 +9,6 @@ Times stay exact (epoch seconds), so `datetime=` windows are not rounded to days
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import io
 from dataclasses import dataclass, field
@@ -22,10 +21,11 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from geoplatform.analytics.stats import LEAF_COLUMNS, unit_statistics
+from geoplatform.tiles.indexes import CpuWork
 from geoplatform.tiles.mvt import query
 from geoplatform.tiles.params import InvalidParameter
 
-__all__ = ["LEVELS", "StatsIndex", "StatsIndexes", "copy_frame", "current_stats"]
+__all__ = ["LEVELS", "StatsIndex", "copy_frame", "load_stats"]
 
 LEVELS = ("district", "street", "community", "grid")
 
@@ -148,39 +148,12 @@ class StatsIndex:
         return stats
 
 
-class StatsIndexes:
-    """The statistics index for the current versions, loaded once per versions key."""
-
-    def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
-        self._pool = pool
-        self._lock = asyncio.Lock()
-        self._key: str | None = None
-        self._index: StatsIndex | None = None
-
-    async def get(self, key: str) -> StatsIndex:
-        if self._index is not None and self._key == key:
-            return self._index
-        async with self._lock:
-            if self._index is None or self._key != key:
-                self._index = await self._load()
-                self._key = key
-        return self._index
-
-    async def _load(self) -> StatsIndex:
-        text = {"grid_code": str, "category": str, "channel": str}
-        async with self._pool.connection() as conn:
-            rows = await copy_frame(conn, query("stats_rows"), text)
-            units = await copy_frame(conn, query("grid_units"), dict.fromkeys(LEVELS, str))
-            residents = await copy_frame(conn, query("residents_by_grid"), {"grid": str})
-            names = await copy_frame(conn, query("admin_names"), {"code": str})
-        return StatsIndex.build(rows, units, residents, names)
-
-
-async def current_stats(request: Any, pool: AsyncConnectionPool[Any], key: str) -> StatsIndex:
-    """The app's statistics index for the data versions in `key` (holder kept on app.state)."""
-    state = request.app.state
-    holder: StatsIndexes | None = getattr(state, "stats_indexes", None)
-    if holder is None:
-        holder = StatsIndexes(pool)
-        state.stats_indexes = holder
-    return await holder.get(key)
+async def load_stats(pool: AsyncConnectionPool[Any], cpu: CpuWork) -> StatsIndex:
+    """Read the incident rows, units, residents and names (COPY); build in a worker thread."""
+    text = {"grid_code": str, "category": str, "channel": str}
+    async with pool.connection() as conn:
+        rows = await copy_frame(conn, query("stats_rows"), text)
+        units = await copy_frame(conn, query("grid_units"), dict.fromkeys(LEVELS, str))
+        residents = await copy_frame(conn, query("residents_by_grid"), {"grid": str})
+        names = await copy_frame(conn, query("admin_names"), {"code": str})
+    return await cpu.run(StatsIndex.build, rows, units, residents, names)

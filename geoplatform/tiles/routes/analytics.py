@@ -19,26 +19,24 @@ from geoplatform.errors import NotFound
 from geoplatform.tiles.analytics_data import (
     grid_stats_mvt,
     hotspot_cells,
-    hotspot_geojson,
     list_warnings,
     stats_csv,
     stats_records,
 )
 from geoplatform.tiles.context import ServerContext, get_context
-from geoplatform.tiles.heatmaps import HeatmapQuery, current_index, parse_float, parse_int
+from geoplatform.tiles.heatmaps import HeatmapQuery, parse_float, parse_int
+from geoplatform.tiles.indexes import within_budget
 from geoplatform.tiles.params import InvalidParameter
-from geoplatform.tiles.statsindex import current_stats
+from geoplatform.tiles.statsindex import LEVELS
 
 STATS_LAYERS = ("incidents",)
-#: The data the statistics index is built from: a new version of any reloads it.
-STATS_VERSIONS = ("incidents", "people", "grids", "admin_areas")
 
 
 def _wants_csv(request: Request) -> bool:
     f = request.query_params.get("f")
     if f is not None:
         if f not in ("json", "csv"):
-            raise InvalidParameter(f"f: use json or csv, not {f!r}")
+            raise InvalidParameter(f"f: use json or csv, not {f[:40]!r}")
         return f == "csv"
     accept = request.headers.get("accept", "")
     return "text/csv" in accept and "application/json" not in accept
@@ -50,12 +48,17 @@ async def _statistics(
     """`by`, the moment "overdue" is judged at, and the statistics table of a request."""
     q = request.query_params
     by = q.get("by", "grid")
+    if by not in LEVELS:
+        raise InvalidParameter(f"by: must be one of {', '.join(LEVELS)}; got {by[:40]!r}")
     hq = HeatmapQuery.parse(q.get("datetime"), q.get("category"), q.get("channel"))
     now = dt.datetime.now(dt.UTC)
     versions = await ctx.versions.current()
-    key = ",".join(f"{name}={versions.get(name, 0)}" for name in STATS_VERSIONS)
-    index = await current_stats(request, ctx.pool, key)
-    return by, now, index.statistics(by, hq.start_at, hq.end_at, hq.categories, hq.channels, now)
+    index = await ctx.stats.get(versions)
+    table = await ctx.cpu.run(
+        index.statistics, by, hq.start_at, hq.end_at, hq.categories, hq.channels, now,
+        budget_s=ctx.settings.analytics_budget_s,
+    )  # fmt: skip
+    return by, now, table
 
 
 def analytics_router(
@@ -108,11 +111,18 @@ def analytics_router(
         alpha = parse_float(q.get("alpha"), "alpha", 1e-6, 0.5) or 0.05
         hq = HeatmapQuery.parse(q.get("datetime"), q.get("category"), q.get("channel"))
         versions = await ctx.versions.current()
-        version = versions.get(ctx.catalog.get(layer).version_key, 0)
-        holder, index = await current_index(request, ctx.pool, version)
-        async with ctx.pool.connection() as conn:
-            result = await hotspot_cells(conn, holder, index, res, hq, alpha)
-        return JSONResponse(hotspot_geojson(result))
+        exposure = ",".join(f"{n}={versions.get(n, 0)}" for n in sorted(versions))
+
+        async def compute() -> dict[str, Any]:
+            holder = await ctx.cube.get(versions)
+            async with ctx.pool.connection() as conn:
+                return await hotspot_cells(conn, holder, holder.index, res, hq, alpha, ctx.cpu)
+
+        # one computation per data versions and parameters, shared and cached; past the
+        # budget the request answers 503 and the computation still completes into the cache
+        key = (layer, exposure, res, alpha, hq.key())
+        body = await within_budget(ctx.hotspots.get(key, compute), ctx.settings.analytics_budget_s)
+        return JSONResponse(body)
 
     @router.get("/analytics/warnings", summary="Early warnings of the latest scan, as GeoJSON")
     async def warnings(request: Request) -> JSONResponse:
@@ -123,10 +133,10 @@ def analytics_router(
             try:
                 as_of = dt.date.fromisoformat(q["as_of"])
             except ValueError as exc:
-                raise InvalidParameter(f"as_of: {q['as_of']!r} is not a date") from exc
+                raise InvalidParameter(f"as_of: {q['as_of'][:40]!r} is not a date") from exc
         level = q.get("level")
         if level not in (None, "cell", "grid"):
-            raise InvalidParameter(f"level: use cell or grid, not {level!r}")
+            raise InvalidParameter(f"level: use cell or grid, not {level[:40]!r}")
         limit = parse_int(q.get("limit"), "limit", 1000, 1, 10_000)
         async with ctx.pool.connection() as conn:
             body = await list_warnings(conn, as_of, level, limit)

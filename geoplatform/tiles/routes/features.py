@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from geoplatform.tiles.context import ServerContext, get_context
 from geoplatform.tiles.features import (
+    MAX_LIMIT,
     ItemsQuery,
     fetch_item,
     fetch_items,
@@ -20,6 +21,7 @@ from geoplatform.tiles.params import Filters, InvalidParameter, parse_bbox
 from geoplatform.tiles.tms import parse_crs
 
 GEOJSON = "application/geo+json"
+MAX_OFFSET = 100_000_000  # deeper pages are a scan of the whole layer: page with bbox or filter
 KNOWN = {
     "bbox", "datetime", "limit", "offset", "properties", "sortby", "filter", "filter-lang",
     "filter-crs", "crs", "bbox-crs", "category", "f",
@@ -47,8 +49,14 @@ def features_router(context: Callable[..., Any] = get_context) -> APIRouter:
         collection_id: str,
         bbox: str | None = None,
         datetime: str | None = None,
-        limit: Annotated[int | None, Query()] = None,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[
+            int | None,
+            Query(
+                description=f"features per page, 1..{MAX_LIMIT} (default 10)",
+                json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT},
+            ),
+        ] = None,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         properties: str | None = None,
         sortby: str | None = None,
         filter: str | None = None,

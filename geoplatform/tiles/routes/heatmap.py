@@ -12,9 +12,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
+import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from numpy.typing import NDArray
 
+from geoplatform.analytics.heatmap import COLORMAPS
 from geoplatform.analytics.raster import tile_bounds
 from geoplatform.errors import NotFound
 from geoplatform.tiles.analytics_data import unit_bounds
@@ -22,10 +25,10 @@ from geoplatform.tiles.cache import etag_matches, make_etag
 from geoplatform.tiles.context import ServerContext, get_context
 from geoplatform.tiles.heatmaps import (
     HeatmapQuery,
-    current_index,
     geotiff,
     hexagon_mvt,
     hexagon_png,
+    parse_colormap,
     parse_float,
     parse_int,
     resolution_for_zoom,
@@ -43,16 +46,23 @@ _DOCS: list[dict[str, Any]] = [
     {"name": "channel", "in": "query", "schema": {"type": "string"},
      "description": "comma list of channels"},
 ]  # fmt: skip
+_COLORMAP_DOC: dict[str, Any] = {
+    "name": "colormap", "in": "query",
+    "schema": {"type": "string", "enum": list(COLORMAPS), "default": "ylorrd"},
+    "description": "colour ramp of PNG tiles",
+}  # fmt: skip
 
 
-async def _setup(ctx: ServerContext, request: Request, layer_name: str) -> tuple[int, HeatmapQuery]:
+async def _setup(
+    ctx: ServerContext, request: Request, layer_name: str
+) -> tuple[dict[str, int], int, HeatmapQuery]:
     if layer_name not in HEATMAP_LAYERS:
         raise NotFound(f"no heatmap for layer {layer_name!r} (have: {', '.join(HEATMAP_LAYERS)})")
     layer = ctx.catalog.get(layer_name)
-    versions = await ctx.versions.current()
     q = request.query_params
     hq = HeatmapQuery.parse(q.get("datetime"), q.get("category"), q.get("channel"))
-    return versions.get(layer.version_key, 0), hq
+    versions = await ctx.versions.current()
+    return versions, versions.get(layer.version_key, 0), hq
 
 
 def heatmap_router(
@@ -64,31 +74,41 @@ def heatmap_router(
         "/heatmap/{layer}/{z}/{x}/{y}.{fmt}",
         response_class=Response,
         summary="Hexagon heatmap tile: MVT (cell, count, res) or PNG (colour ramp)",
-        openapi_extra={"parameters": _DOCS},
+        openapi_extra={"parameters": [*_DOCS, _COLORMAP_DOC]},
     )
     async def tile(request: Request, layer: str, z: int, x: int, y: int, fmt: str) -> Response:
         ctx = await context(request)
         if fmt not in ("mvt", "png"):
             raise InvalidParameter(f"format: use .mvt or .png, not .{fmt}")
         tile_bounds(z, x, y)  # a tile off the grid is a 400 before any work
-        version, hq = await _setup(ctx, request, layer)
-        colormap = request.query_params.get("colormap", "ylorrd")
+        versions, version, hq = await _setup(ctx, request, layer)
+        colormap = parse_colormap(request.query_params.get("colormap"))
         res = resolution_for_zoom(z)
         key = f"heatmap|{layer}|{z}/{x}/{y}.{fmt}|{hq.key()}|{colormap}|v{version}"
         etag = make_etag(ctx.catalog_digest, key)
         headers = {"ETag": etag, "Cache-Control": "public, no-cache", "X-H3-Resolution": str(res)}
         if etag_matches(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers=headers)
-        holder, index = await current_index(request, ctx.pool, version)
-        cells = holder.cells_near(index, res, tile_bounds(z, x, y))
-        counts = hq.counts(index, cells)
+        holder = await ctx.cube.get(versions)
+        index = holder.index
+
+        def count() -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+            cells = holder.cells_near(index, res, tile_bounds(z, x, y))
+            return cells, hq.counts(index, cells)
+
         if fmt == "mvt":
+            cells, counts = await ctx.cpu.run(count)
             body = await hexagon_mvt(ctx.pool, layer, z, x, y, res, cells, counts)
             if not body:
                 return Response(status_code=204, headers=headers)
             return Response(body, media_type=MVT_MEDIA_TYPE, headers=headers)
-        vmax = holder.vmax(index, res, hq)
-        png = hexagon_png(z, x, y, res, cells, counts, vmax=vmax, colormap=colormap)
+
+        def draw() -> bytes:
+            cells, counts = count()
+            vmax = holder.vmax(index, res, hq)
+            return hexagon_png(z, x, y, res, cells, counts, vmax=vmax, colormap=colormap)
+
+        png = await ctx.cpu.run(draw, budget_s=ctx.settings.analytics_budget_s)
         return Response(png, media_type="image/png", headers=headers)
 
     @router.get(
@@ -110,24 +130,28 @@ def heatmap_router(
     )  # fmt: skip
     async def raster(request: Request, layer: str) -> Response:
         ctx = await context(request)
-        version, hq = await _setup(ctx, request, layer)
+        versions, _, hq = await _setup(ctx, request, layer)
         q = request.query_params
         bbox = parse_bbox(q.get("bbox"))
         area = q.get("area")
         if (bbox is None) == (area is None):
             raise InvalidParameter("give exactly one of bbox=minlon,minlat,maxlon,maxlat or area=")
         if area is not None:
-            if not area.isdigit() or len(area) not in (6, 9, 12, 15):
+            if not (area.isascii() and area.isdigit()) or len(area) not in (6, 9, 12, 15):
                 raise InvalidParameter("area: an admin code (6, 9 or 12 digits) or a grid code")
             async with ctx.pool.connection() as conn:
                 bbox = await unit_bounds(conn, area.ljust(12, "0") if len(area) < 12 else area)
-        assert bbox is not None
+        if bbox is None:
+            raise InvalidParameter("give exactly one of bbox=minlon,minlat,maxlon,maxlat or area=")
         res = parse_int(q.get("res"), "res", 10, 5, 11)
         size = parse_int(q.get("size"), "size", 1024, 16, 4096)
         bandwidth = parse_float(q.get("bandwidth"), "bandwidth", 1.0, 20_000.0)
-        holder, index = await current_index(request, ctx.pool, version)
+        holder = await ctx.cube.get(versions)
         started = time.perf_counter()
-        body = geotiff(holder, index, hq, bbox, res, size, bandwidth)
+        body = await ctx.cpu.run(
+            geotiff, holder, holder.index, hq, bbox, res, size, bandwidth,
+            budget_s=ctx.settings.analytics_budget_s,
+        )  # fmt: skip
         headers = {"X-Render-Seconds": f"{time.perf_counter() - started:.3f}"}
         return Response(body, media_type="image/tiff; application=geotiff", headers=headers)
 

@@ -1,17 +1,20 @@
-"""Service routes: /locate, /geocode, /healthz, /readyz, /metrics, the viewer and glyphs."""
+"""Service routes: /locate, /geocode, /healthz, /readyz, /metrics, the viewer and glyphs.
 
-import asyncio
+/healthz touches nothing but the loop: it answers while the database is away or heavy work
+runs (that work runs in `CpuWork`'s threads), so a process that answers it is alive.
+"""
+
 import json
 import math
 from collections.abc import Callable
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from geoplatform.errors import GeoPlatformError, NotFound
+from geoplatform.errors import ConfigurationError, GeoPlatformError, NotFound
 from geoplatform.spatial.chinese_offsets import gcj02_to_wgs84
 from geoplatform.tiles.context import ServerContext, get_context
 from geoplatform.tiles.mvt import query
@@ -81,11 +84,14 @@ def service_router(context: Callable[..., Any] = get_context) -> APIRouter:
         return await locate_point(ctx, x, y)
 
     @router.get("/geocode")
-    async def geocode(ctx: Ctx, request: Request, q: Annotated[str, Query(min_length=1)]) -> Any:
-        if len(q) > 200:
-            raise InvalidParameter("q: an address is at most 200 characters")
-        matcher = await _matcher(ctx, request)
-        result = await asyncio.to_thread(matcher.match, q)
+    async def geocode(ctx: Ctx, q: Annotated[str, Query(min_length=1, max_length=200)]) -> Any:
+        if not q.strip():
+            raise InvalidParameter("q: give an address")
+        try:
+            matcher = await ctx.matcher.get(await ctx.versions.current())
+        except ConfigurationError as exc:
+            raise GeocoderUnavailable(exc.message) from exc
+        result = await ctx.cpu.run(matcher.match, q)
         if hasattr(result, "model_dump"):
             return result.model_dump(mode="json")
         if hasattr(result, "__dataclass_fields__"):
@@ -100,17 +106,28 @@ def service_router(context: Callable[..., Any] = get_context) -> APIRouter:
 
     @router.get("/readyz")
     async def readyz(ctx: Ctx) -> JSONResponse:
+        """Ready: the database answers (within one second) and the indexes are preloaded."""
+        retry = {"Retry-After": str(ctx.settings.retry_after_s)}
         try:
-            async with ctx.pool.connection(timeout=2) as conn:
+            async with ctx.pool.connection(timeout=1.0) as conn:
                 row = await (await conn.execute(query("ready"))).fetchone()
             ready = bool(row and row[0])
         except Exception as exc:  # any failure to reach the database means "not ready"
-            return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, 503)
+            body = {"status": "unavailable", "reason": type(exc).__name__}
+            return JSONResponse(body, 503, headers=retry)
         if not ready:
-            return JSONResponse({"status": "unavailable", "reason": "schema not migrated"}, 503)
+            body = {"status": "unavailable", "reason": "schema not migrated"}
+            return JSONResponse(body, 503, headers=retry)
+        if not ctx.preloaded.is_set():
+            body = {"status": "unavailable", "reason": "loading the in-memory indexes"}
+            return JSONResponse(body, 503, headers=retry)
         return JSONResponse({"status": "ready"})
 
-    @router.get("/metrics")
+    @router.get(
+        "/metrics",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {}}, "description": "Prometheus metrics"}},
+    )
     async def metrics(ctx: Ctx) -> Response:
         ctx.metrics.cache_bytes.set(ctx.cache.nbytes)
         return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
@@ -134,31 +151,3 @@ def service_router(context: Callable[..., Any] = get_context) -> APIRouter:
         return FileResponse(path, media_type="application/x-protobuf")
 
     return router
-
-
-async def _matcher(ctx: ServerContext, request: Request) -> Any:
-    """The ETL's matcher over the standard-address table, rebuilt when its data version moves."""
-    versions = await ctx.versions.current()
-    version = versions.get("standard_addresses", 0)
-    state = request.app.state
-    held = getattr(state, "geocode_matcher", None)
-    if held is not None and held[0] == version:
-        return held[1]
-    from geoplatform.db.engine import create_engine, transaction
-    from geoplatform.errors import ConfigurationError
-    from geoplatform.geocode import Matcher
-
-    def build() -> Any:
-        engine = create_engine(ctx.settings)
-        try:
-            with transaction(engine) as conn:
-                return Matcher.from_connection(conn)
-        finally:
-            engine.dispose()
-
-    try:
-        matcher = await asyncio.to_thread(build)
-    except ConfigurationError as exc:
-        raise GeocoderUnavailable(exc.message) from exc
-    state.geocode_matcher = (version, matcher)
-    return matcher
