@@ -189,3 +189,18 @@ def tile_settings(database_url: str, tmp: Path, **overrides: object) -> Settings
 
 def client(base: str) -> httpx.Client:
     return httpx.Client(base_url=base, timeout=60)
+
+
+def seed_addresses(url: str) -> None:
+    """One standard address (a door plate in the seeded community), so /geocode can answer."""
+    from geoplatform.geocode import normalise
+
+    address = "乌海市海勃湾区凤凰岭街道新华社区人民路12号"
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "INSERT INTO standard_addresses (address, normalized, level, district_code,"
+            " street_code, community_code, road, door_number, geom, source, source_key)"
+            " VALUES (%s, %s, 'door', '150302000000', '150302001000', '150302001001',"
+            " '人民路', '12号', ST_SetSRID(ST_MakePoint(106.801, 39.661), 4326), 't', 'a0')",
+            (address, normalise(address)),
+        )
