@@ -46,8 +46,8 @@ class CpuWork:
             return await asyncio.wait_for(asyncio.shield(future), budget_s)
         except TimeoutError:
             raise BudgetExceeded(
-                f"the request needs more than its {budget_s:g} s budget; it goes on computing "
-                "and its result is cached: retry shortly"
+                f"the request needs more than its {budget_s:g} s budget: ask for less "
+                "(a smaller area, size or resolution)"
             ) from None
 
     def close(self) -> None:

@@ -113,14 +113,14 @@ def _alternating(depth: int) -> str:
         ("/collections/incidents/items?filter-lang=cql2-json&filter=%5B%5D", "JSON object"),
         ("/collections/incidents/items?filter-lang=cql2-json&filter=%7B%7D", "JSON object"),
         ("/collections/incidents/items?filter=" + "%20OR%20".join(["id%3D1"] * 300), "terms"),
-        ("/tiles/incidents/14/13244/6223.mvt?filter=" + "%20AND%20".join(["id%3D1"] * 300),
+        ("/tiles/incidents/14/13052/6222.mvt?filter=" + "%20AND%20".join(["id%3D1"] * 300),
          "terms"),
         ("/collections/incidents/items?filter=" + quote(_alternating(20)), "nests"),
         ("/collections/incidents/items?filter=" + "a" * 5000, "longer than"),
         ("/collections/incidents/items?limit=1&limit=2", "more than once"),
         ("/collections/incidents/items?limit=99999999999999999999", "limit"),
         ("/analytics/hotspots?res=99999999999999999999", "res"),
-        ("/heatmap/incidents/14/13244/6223.png?colormap=nope", "colormap"),
+        ("/heatmap/incidents/14/13052/6222.png?colormap=nope", "colormap"),
     ],
 )  # fmt: skip
 def test_the_refusals_name_the_problem(server: str, path: str, words: str) -> None:
@@ -141,7 +141,7 @@ def test_a_long_and_chain_below_the_limit_is_answered(server: str) -> None:
 
 def test_head_is_get_without_the_body(server: str) -> None:
     raw = Raw(server)
-    for path in ("/collections/incidents/items?limit=2", "/tiles/incidents/14/13244/6223.mvt"):
+    for path in ("/collections/incidents/items?limit=2", "/tiles/incidents/14/13052/6222.mvt"):
         got = raw.send(("GET", path, {}))
         head = raw.send(("HEAD", path, {}))
         assert head[0] == got[0]
