@@ -123,7 +123,7 @@ ENTITIES: dict[str, Entity] = {
             "point",
             (
                 Field("address", required=True),
-                Field("level", required=True, choices=schema.GEOCODE_LEVELS[:-2]),
+                Field("level", required=True, choices=schema.STANDARD_ADDRESS_LEVELS),
                 Field("district_code", "code", pattern=ADMIN_CODE),
                 Field("street_code", "code", pattern=ADMIN_CODE),
                 Field("community_code", "code", pattern=ADMIN_CODE),
