@@ -7,6 +7,7 @@ the sources that needed it saying what they waited for.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,40 @@ def test_the_json_schema_validates_every_committed_pipeline_and_refuses_mistakes
     messages = " ".join(e.message for e in validator.iter_errors(data))
     assert "'roadz' is not one of" in messages
     assert "'colour' is not one of" in messages
+
+
+def test_a_layer_exposes_the_attributes_in_features_and_tiles(
+    engine: Engine, settings: Settings, delivery: Path, tmp_path: Path, database_url: str
+) -> None:
+    import mapbox_vector_tile
+    import morecantile
+
+    from tests.tiles_fixtures import client, live_server, tile_settings
+
+    _run(engine, settings, delivery)
+    with live_server(tile_settings(database_url, tmp_path)) as base:
+        http = client(base)
+        page = http.get("/collections/incidents/items", params={"limit": 10}).json()
+        by_key = {f["properties"]["id"]: f["properties"] for f in page["features"]}
+        attributes = sorted(
+            json.dumps(p["attributes"], ensure_ascii=False, sort_keys=True) for p in by_key.values()
+        )
+        assert attributes == [
+            '{"confidence": 0.9, "description": "路灯不亮"}',
+            '{"description": "占道经营"}',
+        ]
+        # filters and sort keys name plain properties only: a clear 400, not a SQL error
+        bad = http.get("/collections/incidents/items", params={"filter": "attributes = 'x'"})
+        assert bad.status_code == 400
+        assert "JSON object" in bad.text
+        assert (
+            http.get("/collections/incidents/items", params={"sortby": "attributes"}).status_code
+            == 400
+        )
+        tile = morecantile.tms.get("WebMercatorQuad").tile(120.72, 30.75, 17)
+        response = http.get(f"/tiles/incidents/{tile.z}/{tile.x}/{tile.y}.mvt")
+        assert response.status_code == 200
+        decoded = mapbox_vector_tile.decode(response.content)
+        properties = [f["properties"] for f in decoded["incidents"]["features"]]
+        assert [p.get("description") for p in properties] == ["路灯不亮"]
+        assert properties[0]["confidence"] == pytest.approx(0.9)
