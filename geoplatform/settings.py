@@ -43,6 +43,18 @@ class Settings(BaseSettings):
         default=None, description="File holding the HMAC key (preferred over hmac_key)."
     )
     etl_batch_rows: int = Field(default=100_000, ge=1_000, description="Rows per ETL batch.")
+    etl_max_vertices: int = Field(
+        default=100_000,
+        ge=4,
+        description="A delivered polygon or line with more vertices is rejected "
+        "geometry_too_complex (before it is transformed or repaired).",
+    )
+    etl_max_area_km2: float = Field(
+        default=50_000.0,
+        gt=0,
+        description="A delivered polygon larger than this is rejected geometry_too_complex "
+        "(a city's whole area is a few thousand km²).",
+    )
 
     # -- serving --------------------------------------------------------------------------
     host: str = Field(default="127.0.0.1", description="Address `geoplatform serve` binds.")

@@ -43,6 +43,7 @@ class RawBatch:
     geometry: NDArray[np.object_] | None = None
     file_crs: SourceCRS | None = None
     datetime_columns: frozenset[str] = frozenset()  # typed by the reader: text is ISO 8601
+    truncated: NDArray[np.bool_] | None = None  # rows cut short (a delivery cut off mid-row)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -113,6 +114,13 @@ def _read_file(path: Path, source: SourceSpec, batch_rows: int) -> Iterator[RawB
             yield from _read_geo(path, source, batch_rows)
         else:  # pragma: no cover - the pipeline model allows nothing else
             raise ConfigurationError(f"unsupported format {source.format}")
+    except pd.errors.ParserError as exc:
+        if "EOF inside string" in str(exc):
+            raise ExtractFailed(
+                f"source {source.name}: {path.name} ends inside a quoted field (an unterminated "
+                f"quote: {str(exc).split(': ', 1)[-1]}); the delivery looks truncated"
+            ) from None
+        raise ExtractFailed(f"source {source.name}: cannot read {path.name}: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ExtractFailed(
             f"source {source.name}: {path.name} is not {source.encoding or 'utf-8'} "
@@ -125,6 +133,44 @@ def _read_file(path: Path, source: SourceSpec, batch_rows: int) -> Iterator[RawB
 
 
 def _read_csv(path: Path, source: SourceSpec, batch_rows: int) -> Iterator[RawBatch]:
+    """Batches of the file; the last batch marks its last row `truncated` when the file was cut
+    off inside it (see `_cut_last_row`), one batch held back to know which batch is last."""
+    held: RawBatch | None = None
+    for batch in _csv_batches(path, source, batch_rows):
+        if held is not None:
+            yield held
+        held = batch
+    if held is not None:
+        if _cut_last_row(path, source.python_encoding):
+            held.truncated = np.zeros(len(held), dtype=bool)
+            held.truncated[-1] = True
+        yield held
+
+
+def _cut_last_row(path: Path, encoding: str) -> bool:
+    """True when the file does not end with a line break and its last record has fewer fields
+    than the header: a file cut off mid-row (pandas pads such a row with empty fields)."""
+    import csv
+    import io
+
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        header = fh.readline()
+        if size == 0 or fh.tell() >= size:
+            return False
+        fh.seek(max(0, size - 65_536))
+        tail = fh.read()
+    if tail.endswith((b"\n", b"\r")):
+        return False
+    last = tail.rsplit(b"\n", 1)[-1]
+    fields_of = [
+        len(next(csv.reader(io.StringIO(line.decode(encoding, "ignore"))), []))
+        for line in (header, last)
+    ]
+    return fields_of[1] < fields_of[0]
+
+
+def _csv_batches(path: Path, source: SourceSpec, batch_rows: int) -> Iterator[RawBatch]:
     reader = pd.read_csv(
         path,
         dtype=str,
@@ -150,9 +196,17 @@ def _excel_engine() -> Literal["calamine", "openpyxl"]:
 
 def _read_xlsx(path: Path, source: SourceSpec, batch_rows: int) -> Iterator[RawBatch]:
     sheet = 0 if source.sheet is None else source.sheet
-    frame: pd.DataFrame = pd.read_excel(
-        path, sheet_name=sheet, dtype=object, engine=_excel_engine()
-    )
+    try:
+        frame: pd.DataFrame = pd.read_excel(
+            path, sheet_name=sheet, dtype=object, engine=_excel_engine()
+        )
+    except (KeyError, ValueError) as exc:
+        raise ExtractFailed(f"source {source.name}: cannot read {path.name}: {exc}") from None
+    except Exception as exc:  # zipfile.BadZipFile, CalamineError...: the workbook is incomplete
+        raise ExtractFailed(
+            f"source {source.name}: {path.name} is not a complete XLSX workbook (truncated or "
+            f"damaged: {type(exc).__name__}: {str(exc)[:120]})"
+        ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.fillna("")
     for start in range(0, max(len(frame), 1), batch_rows):
@@ -168,6 +222,10 @@ def _read_geo(path: Path, source: SourceSpec, batch_rows: int) -> Iterator[RawBa
 
     encoding = source.python_encoding if source.encoding else None
     layer = source.layer
+    if path.suffix.lower() == ".shp":
+        problem = shapefile_truncation(path)
+        if problem:
+            raise ExtractFailed(f"source {source.name}: {path.name}: {problem}")
     info = pyogrio.read_info(path, layer=layer, encoding=encoding)
     total = int(info.get("features") or 0)
     file_crs = _file_crs(info.get("crs"))
@@ -193,6 +251,47 @@ def _read_geo(path: Path, source: SourceSpec, batch_rows: int) -> Iterator[RawBa
         yield RawBatch(
             frame.reset_index(drop=True), rows, rows.copy(), path.name, geometry, file_crs, typed
         )
+
+
+def shapefile_truncation(path: Path) -> str | None:
+    """Why a shapefile looks cut off, or None: the .shp shorter than its header's file length,
+    the .shx index not a whole number of records, or the .dbf holding fewer records (or fewer
+    bytes) than its header says, or the .shx and .dbf disagreeing on the record count."""
+    import struct
+
+    shp_size = path.stat().st_size
+    with path.open("rb") as fh:
+        head = fh.read(100)
+    if len(head) < 100:
+        return f"the .shp is {shp_size} bytes, shorter than its 100-byte header: truncated"
+    declared = struct.unpack(">i", head[24:28])[0] * 2
+    if shp_size < declared:
+        return f"the .shp is {shp_size} bytes but its header says {declared}: truncated"
+    counts: dict[str, int] = {}
+    shx = next((p for p in _companions(path) if p.suffix.lower() == ".shx"), None)
+    if shx is not None:
+        size = shx.stat().st_size
+        if size < 100 or (size - 100) % 8:
+            return f"the .shx index is {size} bytes, not a whole number of records: truncated"
+        counts["shx"] = (size - 100) // 8
+    dbf = next((p for p in _companions(path) if p.suffix.lower() == ".dbf"), None)
+    if dbf is not None:
+        size = dbf.stat().st_size
+        with dbf.open("rb") as fh:
+            head = fh.read(12)
+        if len(head) < 12:
+            return f"the .dbf is {size} bytes, shorter than its header: truncated"
+        records, header_len, record_len = struct.unpack("<IHH", head[4:12])
+        if size < header_len + records * record_len:
+            whole = max(0, (size - header_len) // max(record_len, 1))
+            return f"the .dbf header says {records} records but the file holds {whole}: truncated"
+        counts["dbf"] = records
+    if len(set(counts.values())) > 1:
+        return (
+            f"the .shx indexes {counts['shx']} records but the .dbf holds {counts['dbf']}: "
+            "a part of the shapefile is truncated or from another delivery"
+        )
+    return None
 
 
 def _file_crs(crs: str | None) -> SourceCRS | None:

@@ -64,6 +64,8 @@ class Reason:
     NO_GRID: Final = "no_grid"
     GEOCODE_UNMATCHED: Final = "geocode_unmatched"
     UNKNOWN_REFERENCE: Final = "unknown_reference"
+    TRUNCATED_ROW: Final = "truncated_row"
+    GEOMETRY_TOO_COMPLEX: Final = "geometry_too_complex"
 
 
 #: Values people write for the fixed vocabularies, before the pipeline's own `values` maps.
@@ -108,6 +110,8 @@ class Context:
     extent: Extent
     timezone: str
     hmac_key: bytes | None
+    max_vertices: int = 100_000
+    max_area_km2: float = 50_000.0
 
 
 @dataclass
@@ -196,6 +200,7 @@ def normalise(
         behind = times.le(since).fillna(False).to_numpy(dtype=bool)
         rj.alive &= ~behind
         counts["behind_watermark"] = int(behind.sum())
+    reject_truncated(raw, rj, counts)
     frame = pd.DataFrame(index=pd.RangeIndex(n))
     frame["_ord"] = raw.ordinal
     frame["_row"] = raw.rows
@@ -242,6 +247,46 @@ def normalise(
     _geometry(frame, raw, source, ctx, rj, counts)
     alive = rj.alive
     return Batch(frame=frame[alive].reset_index(drop=True), rejects=rj.out, counts=counts)
+
+
+def reject_truncated(raw: RawBatch, rj: _Rejector, counts: dict[str, int]) -> None:
+    """Rows the extract found cut short leave as `truncated_row` (counted for the run log's
+    warning), before any field rule can give them a misleading reason."""
+    if raw.truncated is None or not raw.truncated.any():
+        return
+    rj.reject(raw.truncated, Reason.TRUNCATED_ROW, "the row is cut short: the file ends in it")
+    counts["truncated_rows"] = counts.get("truncated_rows", 0) + int(raw.truncated.sum())
+
+
+def reject_too_complex(
+    geoms: NDArray[np.object_], ctx: Context, rj: _Rejector
+) -> NDArray[np.object_]:
+    """Geometries past `ctx.max_vertices` vertices or `ctx.max_area_km2` leave as
+    `geometry_too_complex` before they are transformed and repaired (work that grows with
+    them); they are replaced by None so nothing downstream spends time on them."""
+    vertices = shapely.get_num_coordinates(geoms)
+    too_many = vertices > ctx.max_vertices
+    area = shapely.area(geoms)
+    bounds = np.nan_to_num(shapely.bounds(geoms), nan=0.0)
+    degrees = (np.abs(bounds[:, [0, 2]]) <= 180).all(axis=1) & (
+        np.abs(bounds[:, [1, 3]]) <= 90
+    ).all(axis=1)  # lon/lat (WGS84, CGCS2000, GCJ-02...) rather than projected metres
+    lat = (bounds[:, 1] + bounds[:, 3]) / 2
+    km2_per_unit = np.where(degrees, 111.32**2 * np.cos(np.radians(lat)), 1e-6)
+    area = area * km2_per_unit
+    too_big = np.nan_to_num(area, nan=0.0) > ctx.max_area_km2
+    for mask, why in (
+        (too_many, f"more than {ctx.max_vertices} vertices"),
+        (too_big & ~too_many, f"an area over {ctx.max_area_km2:g} km²"),
+    ):
+        if mask.any():
+            rj.reject(mask, Reason.GEOMETRY_TOO_COMPLEX, f"the geometry has {why}")
+    bad = too_many | too_big
+    if not bad.any():
+        return geoms
+    kept = geoms.copy()
+    kept[bad] = None
+    return kept
 
 
 def _mapper(mapping: dict[str, str]) -> Callable[[str], str]:
@@ -448,6 +493,7 @@ def _geometry(
     geoms = np.asarray(raw.geometry, dtype=object)
     if crs is None:
         raise PipelineInvalid(f"source {source.name}: {raw.file} has no CRS: declare `crs`")
+    geoms = reject_too_complex(geoms, ctx, rj)
     if not crs.is_wgs84:
         geoms = shapely.transform(
             geoms, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], crs))

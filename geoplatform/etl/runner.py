@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +167,8 @@ def run_pipeline(
             extent=pipeline.spec.city.extent,
             timezone=pipeline.spec.timezone,
             hmac_key=hmac_key(settings),
+            max_vertices=settings.etl_max_vertices,
+            max_area_km2=settings.etl_max_area_km2,
         )
         state = _RunState(
             run_id=run_id,
@@ -423,7 +425,7 @@ def _load_source(
         state.placement = Placement.from_connection(conn, pipeline.spec.city)
     ctx = state.ctx
     if state.placement is not None:
-        ctx = Context(state.placement.extent, ctx.timezone, ctx.hmac_key)
+        ctx = replace(ctx, extent=state.placement.extent)
 
     loader = SourceLoader(conn, source, state.run_id, pipeline.spec.city.derivable())
     loader.begin()
@@ -468,6 +470,13 @@ def _load_source(
         state.emit(Event("batch", source.name, {"rows": len(raw), "read": counts["read"]}))
         clock = time.perf_counter()
 
+    if counts.get("truncated_rows"):
+        warning = (
+            f"{counts['truncated_rows']} row(s) cut short where a file ends (rejected "
+            "truncated_row): the delivery looks truncated"
+        )
+        counts["warnings"] = [warning]
+        logger.warning("source %s: %s", source.name, warning)
     loaded = loader.finish(retire=source.mode == "snapshot")
     clock = _tick(timings, "load", clock)
     if loaded.duplicates:
