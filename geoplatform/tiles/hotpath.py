@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from geoplatform.tiles.context import ServerContext
 from geoplatform.tiles.cors import simple_cors_headers
-from geoplatform.tiles.routes.tiles import (
+from geoplatform.tiles.serving import (
     TILE_ROUTE,
     TileAnswer,
     TileParams,
