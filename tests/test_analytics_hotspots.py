@@ -202,3 +202,23 @@ def test_excess_over_surroundings_without_exposure_layers(area: np.ndarray) -> N
     hot = set(hotspots(counts, study_area=area, expected=expected).hot_cells.tolist())
     assert market in hot
     assert _false_discovery_proportion(hot, set(area[ring].tolist())) <= 0.10
+
+
+def test_gi_star_from_the_sparse_weights_equals_esda() -> None:
+    """The z-scores computed straight from the ring matrix are esda's G_Local(star=True).Zs."""
+    import warnings
+
+    import esda
+    import shapely
+
+    from geoplatform.analytics.hexagons import cells_covering
+    from geoplatform.analytics.hotspots import gi_star_z, ring_matrix
+
+    cells = cells_covering(shapely.box(106.6, 39.4, 106.7, 39.5), 9)
+    y = np.random.default_rng(2).poisson(3, cells.size).astype(float) + 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = esda.G_Local(y, hex_weights(cells, 1), transform="B", star=True, permutations=0)
+    z = gi_star_z(y, ring_matrix(cells, 1))
+    assert cells.size > 1000
+    np.testing.assert_allclose(z, np.asarray(expected.Zs), rtol=1e-9, atol=1e-12)

@@ -122,15 +122,36 @@ class HotspotResult:
         return [{str(k): v for k, v in row.items()} for row in out.to_dict(orient="records")]
 
 
+def ring_matrix(cells: ArrayLike, k: int = 1) -> sp.csr_matrix:
+    """Binary sparse weights: row i has a 1 for each cell within grid distance `k` of cell i
+    (the cell itself excluded). Rows and columns are positions 0..n-1 in `cells`."""
+    arr = np.asarray(cells, dtype=np.int64)
+    i, j = neighbour_pairs(arr, k)
+    return sp.csr_matrix((np.ones(i.size), (i, j)), shape=(arr.size, arr.size))
+
+
+def gi_star_z(y: NDArray[np.float64], matrix: sp.csr_matrix) -> NDArray[np.float64]:
+    """Getis-Ord Gi* z-scores (binary weights, the cell included) straight from the sparse
+    weights: esda's `G_Local(star=True).Zs` without building a libpysal W (which costs ~100×
+    more at 100k cells). Islands (no neighbour) get NaN, as in esda."""
+    n = y.size
+    sums = np.asarray(matrix @ y, dtype=np.float64) + y
+    w = np.asarray(matrix.getnnz(axis=1), dtype=np.float64) + 1.0
+    mean = float(y.mean())
+    s = float(np.sqrt(max((y**2).mean() - mean**2, 0.0)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (sums - mean * w) / (s * np.sqrt((n * w - w**2) / (n - 1)))
+    z[w <= 1.0] = np.nan
+    return np.asarray(z, dtype=np.float64)
+
+
 def hex_weights(cells: ArrayLike, k: int = 1) -> W:
     """Binary libpysal W: cells within grid distance `k` (excluding the cell itself).
 
     Ids are positions 0..n-1 in `cells`; Gi* adds the self-weight (``star=True``). Cells with no
     neighbour in the set are islands; esda handles them (their z is NaN → never significant).
     """
-    arr = np.asarray(cells, dtype=np.int64)
-    i, j = neighbour_pairs(arr, k)
-    matrix = sp.csr_matrix((np.ones(i.size), (i, j)), shape=(arr.size, arr.size))
+    matrix = ring_matrix(cells, k)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "the weights matrix has islands": reported in the result
         weights = W.from_sparse(matrix)
@@ -166,7 +187,7 @@ def expected_from_exposure(
     if spill_k > 0:
         # Records land a little off their anchor (the street in front of a door, around a
         # camera): each layer's k-ring total is a second column the fit can use.
-        ring = hex_weights(observed.index.to_numpy(dtype=np.int64), spill_k).sparse
+        ring = ring_matrix(observed.index.to_numpy(dtype=np.int64), spill_k)
         x = np.column_stack([x, ring @ x])
     if background:
         x = np.column_stack([x, np.ones(observed.size)])
@@ -248,14 +269,13 @@ def _study_counts(counts: pd.Series, study_area: ArrayLike | None) -> pd.Series:
     return out
 
 
-def _local_sums(weights: W, values: NDArray[np.float64]) -> NDArray[np.float64]:
+def _local_sums(matrix: sp.csr_matrix, values: NDArray[np.float64]) -> NDArray[np.float64]:
     """Sum over each cell's k-ring, the cell included (the Gi* numerator, binary weights)."""
-    matrix = weights.sparse.tocsr()
     return np.asarray(matrix @ values, dtype=np.float64) + values
 
 
-def _ring_sizes(weights: W) -> NDArray[np.int64]:
-    return np.asarray(weights.sparse.getnnz(axis=1), dtype=np.int64) + 1
+def _ring_sizes(matrix: sp.csr_matrix) -> NDArray[np.int64]:
+    return np.asarray(matrix.getnnz(axis=1), dtype=np.int64) + 1
 
 
 def _randomisation_tails(
@@ -294,7 +314,7 @@ _CHI2_1_MEDIAN: Final = 0.45493642311957283
 def _count_model_tails(
     observed: NDArray[np.float64],
     expected: NDArray[np.float64],
-    weights: W,
+    weights: sp.csr_matrix,
     min_expected: float = 5.0,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
     """Tails of the k-ring count given the total, against the k-ring's expected count.
@@ -373,26 +393,24 @@ def hotspots(
     if np.ptp(y) == 0:
         raise HotspotInputError("the values do not vary: no cell can stand out")
 
-    weights = hex_weights(cells, k)
+    weights = ring_matrix(cells, k)  # straight from the cells: no libpysal W unless permuting
     dispersion = 1.0
-    use_permutations = permutations if inference == "permutation" else 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # islands divide by zero → NaN z
-        # esda's directed pseudo p-value is doubled below; its notice about that is noise here
-        warnings.simplefilter("ignore", DeprecationWarning)
-        g = esda.G_Local(
-            y,
-            weights,
-            transform="B",
-            permutations=use_permutations,
-            star=True,
-            keep_simulations=use_permutations > 0,
-            n_jobs=1,
-            seed=seed,
-        )
-    weights.transform = "B"  # G_Local set it; the local sums below need binary weights
-    z = np.asarray(g.Zs, dtype=np.float64)
+    z = gi_star_z(np.asarray(y, dtype=np.float64), weights)
     if inference == "permutation":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # islands divide by zero → NaN z
+            # esda's directed pseudo p-value is doubled below; its notice about it is noise here
+            warnings.simplefilter("ignore", DeprecationWarning)
+            g = esda.G_Local(
+                y,
+                hex_weights(cells, k),
+                transform="B",
+                permutations=permutations,
+                star=True,
+                keep_simulations=True,
+                n_jobs=1,
+                seed=seed,
+            )
         z = np.asarray(g.z_sim, dtype=np.float64)
         p = np.minimum(1.0, 2.0 * np.asarray(g.p_sim, dtype=np.float64))
         hot = z > 0
