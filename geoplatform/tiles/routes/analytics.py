@@ -32,6 +32,30 @@ from geoplatform.tiles.statsindex import LEVELS
 STATS_LAYERS = ("incidents",)
 
 
+def _q(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "schema": schema, "description": description}
+
+
+_WINDOW = [
+    _q("datetime", {"type": "string"}, "instant or interval start/end (`..` open)"),
+    _q("category", {"type": "string"}, "comma list of categories"),
+    _q("channel", {"type": "string"}, "comma list of channels"),
+]
+_BY = _q("by", {"type": "string", "enum": list(LEVELS), "default": "grid"}, "unit level")
+_STATS_DOCS = [_BY, *_WINDOW, _q("f", {"type": "string", "enum": ["json", "csv"]}, "format")]
+_HOTSPOT_DOCS = [
+    _q("layer", {"type": "string", "enum": list(STATS_LAYERS)}, "the point layer tested"),
+    _q("res", {"type": "integer", "minimum": 5, "maximum": 10, "default": 9}, "H3 resolution"),
+    _q("alpha", {"type": "number", "minimum": 1e-6, "maximum": 0.5, "default": 0.05}, "FDR"),
+    *_WINDOW,
+]
+_WARNING_DOCS = [
+    _q("as_of", {"type": "string", "format": "date"}, "the scan date (default: the latest)"),
+    _q("level", {"type": "string", "enum": ["cell", "grid"]}, "cells or grids only"),
+    _q("limit", {"type": "integer", "minimum": 1, "maximum": 10_000, "default": 1000}, "at most"),
+]
+
+
 def _wants_csv(request: Request) -> bool:
     f = request.query_params.get("f")
     if f is not None:
@@ -66,7 +90,12 @@ def analytics_router(
 ) -> APIRouter:
     router = APIRouter(tags=["analytics"])
 
-    @router.get("/stats/{layer}", summary="Counts and rates per district, street, community, grid")
+    @router.get(
+        "/stats/{layer}",
+        summary="Counts and rates per district, street, community, grid",
+        openapi_extra={"parameters": _STATS_DOCS},
+        responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+    )
     async def stats(request: Request, layer: str) -> Response:
         ctx = await context(request)
         if layer not in STATS_LAYERS:
@@ -87,6 +116,11 @@ def analytics_router(
         "/stats/{layer}/{z}/{x}/{y}.mvt",
         response_class=Response,
         summary="The grid_stats choropleth tile: units of `by` with their statistics",
+        openapi_extra={"parameters": [_BY, *_WINDOW]},
+        responses={
+            200: {"content": {"application/vnd.mapbox-vector-tile": {}}},
+            204: {"description": "empty tile"},
+        },
     )
     async def stats_tile(request: Request, layer: str, z: int, x: int, y: int) -> Response:
         ctx = await context(request)
@@ -100,7 +134,11 @@ def analytics_router(
             return Response(status_code=204)
         return Response(body, media_type="application/vnd.mapbox-vector-tile")
 
-    @router.get("/analytics/hotspots", summary="Getis-Ord Gi* hotspots (FDR) as GeoJSON cells")
+    @router.get(
+        "/analytics/hotspots",
+        summary="Getis-Ord Gi* hotspots (FDR) as GeoJSON cells",
+        openapi_extra={"parameters": _HOTSPOT_DOCS},
+    )
     async def hotspots(request: Request) -> JSONResponse:
         ctx = await context(request)
         q = request.query_params
@@ -124,7 +162,11 @@ def analytics_router(
         body = await within_budget(ctx.hotspots.get(key, compute), ctx.settings.analytics_budget_s)
         return JSONResponse(body)
 
-    @router.get("/analytics/warnings", summary="Early warnings of the latest scan, as GeoJSON")
+    @router.get(
+        "/analytics/warnings",
+        summary="Early warnings of the latest scan, as GeoJSON",
+        openapi_extra={"parameters": _WARNING_DOCS},
+    )
     async def warnings(request: Request) -> JSONResponse:
         ctx = await context(request)
         q = request.query_params
