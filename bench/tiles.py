@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 OUT = HERE / "out"
 TIPG = OUT / "tipg-venv" / "bin" / "uvicorn"
-PY = ROOT / ".venv" / "bin"
+PY = Path(sys.executable).parent
 TMS = morecantile.tms.get("WebMercatorQuad")
 LAYERS = ["districts", "streets", "communities", "grids", "buildings", "organisations", "devices",
           "incidents"]  # fmt: skip
@@ -132,6 +132,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--per-zoom", type=int, default=60)
     parser.add_argument("--skip-every-tile", action="store_true")
+    parser.add_argument(
+        "--ours-only",
+        action="store_true",
+        help="only this server (uncached and cached) and the trivial endpoint: no tipg, pgbench",
+    )
     args = parser.parse_args()
     url, d = args.url, args.duration
     OUT.mkdir(exist_ok=True)
@@ -181,6 +186,12 @@ def main() -> None:
         results["ours_cached_mixed_c8"] = wrk(base, ours, 8, d, url)
         results["ours_cached_mixed_c1"] = wrk(base, ours, 1, d, url)
 
+    if args.ours_only:
+        _trivial(results, trivial, d, url)
+        (OUT / "tiles-results-ours.json").write_text(json.dumps(results, indent=1))
+        print(json.dumps(results, indent=1))
+        return
+
     port = free_port()
     tipg_argv = [str(TIPG), "tipg.main:app", "--host", "127.0.0.1", "--port", str(port),
                  "--workers", "1", "--log-level", "warning"]  # fmt: skip
@@ -219,6 +230,15 @@ def main() -> None:
     (OUT / "tiles-results.json").write_text(json.dumps(results, indent=1))
     print(json.dumps(results, indent=1))
     print(report(results))
+
+
+def _trivial(results: dict[str, object], trivial: list[str], d: int, url: str) -> None:
+    port = free_port()
+    argv = [str(PY / "uvicorn"), "trivial_app:app", "--app-dir", str(HERE), "--host",
+            "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning"]  # fmt: skip
+    with server(argv, {}, port, "/tile/0/0/0", OUT / f"trivial-{port}.log") as base:
+        results["trivial_c8"] = wrk(base, trivial, 8, d, url)
+        results["trivial_c1"] = wrk(base, trivial, 1, d, url)
 
 
 def report(r: dict[str, object]) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import h3
 import numpy as np
@@ -115,17 +115,37 @@ class CubeIndex:
             days = days_raw.astype(np.int32)
         cat_names, cat_codes = np.unique(np.asarray(category, dtype=object), return_inverse=True)
         chan_names, chan_codes = np.unique(np.asarray(channel, dtype=object), return_inverse=True)
-        order = np.lexsort((days, cells))
+        return cls.from_codes(
+            cells, days, cat_codes, tuple(map(str, cat_names)), chan_codes,
+            tuple(map(str, chan_names)), n,
+        )  # fmt: skip
+
+    @classmethod
+    def from_codes(
+        cls,
+        cell: NDArray[np.int64],
+        day: NDArray[np.int32],
+        category: NDArray[np.integer[Any]],
+        categories: tuple[str, ...],
+        channel: NDArray[np.integer[Any]],
+        channels: tuple[str, ...],
+        n: ArrayLike,
+    ) -> CubeIndex:
+        """Build from day numbers and category/channel codes into sorted name tuples (a loader
+        that reads codes, not strings, skips the string work of `from_rows`)."""
+        if list(categories) != sorted(categories) or list(channels) != sorted(channels):
+            raise ValueError("categories and channels must be sorted (codes index them)")
+        order = np.lexsort((day, cell))
         counts = np.asarray(n, dtype=np.int64)[order]
         prefix = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         return cls(
-            cell=cells[order],
-            day=days[order],
-            category=cat_codes.astype(np.int16)[order],
-            channel=chan_codes.astype(np.int16)[order],
+            cell=np.asarray(cell, dtype=np.int64)[order],
+            day=np.asarray(day, dtype=np.int32)[order],
+            category=np.asarray(category).astype(np.int16)[order],
+            channel=np.asarray(channel).astype(np.int16)[order],
             n=counts,
-            categories=tuple(str(c) for c in cat_names),
-            channels=tuple(str(c) for c in chan_names),
+            categories=categories,
+            channels=channels,
             _prefix=prefix,
         )
 

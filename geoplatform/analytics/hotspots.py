@@ -202,10 +202,13 @@ def expected_from_exposure(
         raise HotspotInputError("no records: nothing to explain")
     eps = 1e-9 * total
 
+    colsum = x.sum(axis=0)  # constant: not recomputed at each of the fit's evaluations
+    xt = np.ascontiguousarray(x.T)
+
     def objective(beta: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
         mu = x @ beta + eps
         value = float(mu.sum() - y @ np.log(mu))
-        gradient = x.sum(axis=0) - x.T @ (y / mu)
+        gradient = colsum - xt @ (y / mu)
         return value, np.asarray(gradient, dtype=np.float64)
 
     start = np.full(x.shape[1], total / x.shape[1])

@@ -23,6 +23,7 @@ import psycopg
 from fastapi import FastAPI, Request
 from psycopg_pool import AsyncConnectionPool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from threadpoolctl import threadpool_limits
 
 from geoplatform import __version__
 from geoplatform.db.engine import database_url
@@ -54,6 +55,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The server's parallelism is its CpuWork threads: BLAS threads on top of them
+        # oversubscribe the cores (a Poisson fit ran 7x slower on two busy cores).
+        threadpool_limits(limits=1, user_api="blas")
         url = database_url(settings)
         catalog_file = read_catalog_file(settings.layers_file)
         with psycopg.connect(url, connect_timeout=settings.connect_timeout_s) as conn:

@@ -291,20 +291,30 @@ def geotiff(
 
 
 async def load_cube(pool: AsyncConnectionPool[Any], cpu: CpuWork) -> CubeIndexes:
-    """Read the cube rows (COPY) and build the index in a worker thread."""
-    from geoplatform.tiles.statsindex import copy_frame
+    """Read the cube rows (one binary COPY of codes) and build the index in a worker thread."""
+    from geoplatform.tiles.copyio import copy_columns, distinct_lists
 
     async with pool.connection() as conn:
-        rows = await copy_frame(conn, query("cube_rows"), {"category": str, "channel": str})
+        # every incident is in the cube at every resolution: res 5 has the same names, few rows
+        names = await distinct_lists(
+            conn,
+            "SELECT array_agg(DISTINCT category), array_agg(DISTINCT channel)"
+            " FROM h3_incident_cube WHERE res = 5",
+        )
+        lists = {"category": names[0], "channel": names[1]}
+        columns = await copy_columns(
+            conn,
+            query("cube_codes"),
+            [("cell", "int8"), ("day", "int4"), ("category", "int2"), ("channel", "int2"),
+             ("n", "int8")],
+            {"categories": lists["category"], "channels": lists["channel"]},
+        )  # fmt: skip
 
     def build() -> CubeIndexes:
-        index = CubeIndex.from_rows(
-            rows["cell"].to_numpy(np.int64),
-            rows["day"].to_numpy(np.int32),
-            rows["category"].to_numpy(object),
-            rows["channel"].to_numpy(object),
-            rows["n"].to_numpy(np.int64),
-        )
+        index = CubeIndex.from_codes(
+            columns["cell"], columns["day"], columns["category"], tuple(lists["category"]),
+            columns["channel"], tuple(lists["channel"]), columns["n"],
+        )  # fmt: skip
         return CubeIndexes(index).warm()
 
     return await cpu.run(build)

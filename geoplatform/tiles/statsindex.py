@@ -75,17 +75,44 @@ class StatsIndex:
             name: rows[name].astype(str).isin(["t", "True", "true"]).to_numpy()
             for name in ("rejected", "closed", "closed_with_due", "closed_on_time")
         }
+        return cls.assemble(
+            grid_idx[known].astype(np.int32),
+            rows["t"].to_numpy(dtype=np.float64),
+            (cat_codes.astype(np.int16), tuple(str(c) for c in cats)),
+            (chan_codes.astype(np.int16), tuple(str(c) for c in chans)),
+            flags,
+            np.nan_to_num(rows["open_due"].to_numpy(dtype=np.float64), nan=np.inf),
+            units,
+            residents,
+            names,
+        )
+
+    @classmethod
+    def assemble(
+        cls,
+        grid: NDArray[np.int32],
+        t: NDArray[np.float64],
+        category: tuple[NDArray[np.int16], tuple[str, ...]],
+        channel: tuple[NDArray[np.int16], tuple[str, ...]],
+        flags: dict[str, NDArray[np.bool_]],
+        open_due: NDArray[np.float64],
+        units: pd.DataFrame,
+        residents: pd.DataFrame,
+        names: pd.DataFrame,
+    ) -> StatsIndex:
+        """From columns already coded: grids as positions in `units`, categories and channels
+        as positions in their name tuples (what `load_stats` reads by binary COPY)."""
         label = dict(zip(names["code"].astype(str), names["name"].astype(str), strict=True))
         label.update(dict(zip(units["grid"].astype(str), units["name"].astype(str), strict=True)))
         return cls(
-            grid=grid_idx[known].astype(np.int32),
-            t=rows["t"].to_numpy(dtype=np.float64),
-            category=cat_codes.astype(np.int16),
-            channel=chan_codes.astype(np.int16),
+            grid=grid,
+            t=t,
+            category=category[0],
+            channel=channel[0],
             flags=flags,
-            open_due=np.nan_to_num(rows["open_due"].to_numpy(dtype=np.float64), nan=np.inf),
-            categories=tuple(str(c) for c in cats),
-            channels=tuple(str(c) for c in chans),
+            open_due=open_due,
+            categories=category[1],
+            channels=channel[1],
             units=units.assign(grid=units["grid"].astype(str)).set_index("grid"),
             residents=residents.assign(grid=residents["grid"].astype(str))
             .set_index("grid")["residents"]
@@ -149,11 +176,43 @@ class StatsIndex:
 
 
 async def load_stats(pool: AsyncConnectionPool[Any], cpu: CpuWork) -> StatsIndex:
-    """Read the incident rows, units, residents and names (COPY); build in a worker thread."""
-    text = {"grid_code": str, "category": str, "channel": str}
+    """Read the units, residents and names (small), then every incident as codes with one
+    binary COPY; assemble the index in a worker thread."""
+    from geoplatform.tiles.copyio import copy_columns, distinct_lists
+
     async with pool.connection() as conn:
-        rows = await copy_frame(conn, query("stats_rows"), text)
         units = await copy_frame(conn, query("grid_units"), dict.fromkeys(LEVELS, str))
         residents = await copy_frame(conn, query("residents_by_grid"), {"grid": str})
         names = await copy_frame(conn, query("admin_names"), {"code": str})
-    return await cpu.run(StatsIndex.build, rows, units, residents, names)
+        found = await distinct_lists(
+            conn,
+            "SELECT array_agg(DISTINCT coalesce(category::text, '')),"
+            " array_agg(DISTINCT coalesce(channel::text, '')) FROM incidents"
+            " WHERE grid_code IS NOT NULL",
+        )
+        lists = {"category": found[0], "channel": found[1]}
+        flags = ("rejected", "closed", "closed_with_due", "closed_on_time")
+        columns = await copy_columns(
+            conn,
+            query("stats_codes"),
+            [("grid", "int4"), ("t", "float8"), ("category", "int2"), ("channel", "int2"),
+             *((f, "bool") for f in flags), ("open_due", "float8")],
+            {"grids": units["grid"].astype(str).tolist(), "categories": lists["category"],
+             "channels": lists["channel"]},
+        )  # fmt: skip
+
+    def build() -> StatsIndex:
+        known = columns["grid"] >= 0  # incidents on a grid the grids table lacks: unattributed
+        return StatsIndex.assemble(
+            columns["grid"][known].astype(np.int32),
+            columns["t"][known],
+            (columns["category"][known], tuple(lists["category"])),
+            (columns["channel"][known], tuple(lists["channel"])),
+            {f: columns[f][known] for f in flags},
+            columns["open_due"][known],
+            units,
+            residents,
+            names,
+        )
+
+    return await cpu.run(build)
