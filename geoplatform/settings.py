@@ -79,6 +79,13 @@ class Settings(BaseSettings):
         description="How long a request waits for a database connection before it answers 503 "
         "(with Retry-After): the database's absence is told in this time, not the OS's.",
     )
+    pool_queue_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="How long a request waits in line when every connection is busy (the "
+        "database is there, just loaded); past it: 503.",
+    )
     reconnect_timeout_s: float = Field(
         default=2.0,
         gt=0,

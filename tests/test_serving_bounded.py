@@ -5,6 +5,7 @@ a statement past statement_timeout answers 503 with a message. Orderings only, n
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,6 +42,10 @@ def test_health_answers_while_heavy_analytics_runs(server: str) -> None:
         done.set()
 
     with client(server) as http:
+        for _ in range(600):  # ready once the indexes are preloaded (polled, not timed)
+            if http.get("/readyz").status_code == 200:
+                break
+            time.sleep(0.05)
         assert http.get("/readyz").status_code == 200
         thread = threading.Thread(target=run_heavy)
         thread.start()

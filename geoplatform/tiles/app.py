@@ -34,6 +34,7 @@ from geoplatform.tiles.cors import install_cors, parse_origins
 from geoplatform.tiles.freshness import VersionWatch
 from geoplatform.tiles.guard import InputGuard
 from geoplatform.tiles.hotpath import CachedTiles
+from geoplatform.tiles.indexes import ServingPool
 from geoplatform.tiles.mvt import query
 from geoplatform.tiles.problems import document_errors, install_error_handlers
 
@@ -62,8 +63,9 @@ def create_app(settings: Settings) -> FastAPI:
         catalog_file = read_catalog_file(settings.layers_file)
         with psycopg.connect(url, connect_timeout=settings.connect_timeout_s) as conn:
             catalog = bind_catalog(conn, catalog_file)
-        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+        pool: AsyncConnectionPool[Any] = ServingPool(
             url,
+            queue_timeout=settings.pool_queue_timeout_s,
             min_size=1,
             max_size=settings.pool_size,
             kwargs={

@@ -31,7 +31,7 @@ from geoplatform.analytics.hexagons import cell_centroids, cells_to_geodataframe
 from geoplatform.analytics.raster import h3_resolution_for_zoom, tile_bounds
 from geoplatform.schema import CITY_TIME_ZONE
 from geoplatform.spatial.h3cells import cells_to_strings, parent_cells
-from geoplatform.tiles.indexes import CpuWork
+from geoplatform.tiles.indexes import CpuWork, index_connection
 from geoplatform.tiles.mvt import query
 from geoplatform.tiles.params import InvalidParameter, parse_categories, parse_datetime
 
@@ -294,7 +294,7 @@ async def load_cube(pool: AsyncConnectionPool[Any], cpu: CpuWork) -> CubeIndexes
     """Read the cube rows (one binary COPY of codes) and build the index in a worker thread."""
     from geoplatform.tiles.copyio import copy_columns, distinct_lists
 
-    async with pool.connection() as conn:
+    async with index_connection(pool) as conn:
         # every incident is in the cube at every resolution: res 5 has the same names, few rows
         names = await distinct_lists(
             conn,

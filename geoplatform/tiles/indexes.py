@@ -18,17 +18,75 @@ import dataclasses
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Generic, TypeVar
+from contextlib import asynccontextmanager
+from typing import Any, Final, Generic, TypeVar
 
 import numpy as np
 import pandas as pd
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from geoplatform.tiles.problems import BudgetExceeded
 
 log = logging.getLogger("geoplatform.tiles")
 T = TypeVar("T")
+
+
+class ServingPool(AsyncConnectionPool[Any]):
+    """A pool that tells an outage from a queue.
+
+    A request waits `timeout` (settings.pool_timeout_s) for a connection. If none came, one
+    probe (shared by every waiting request, remembered for a second) tries to connect: refused,
+    the database is away and the request answers 503 within that time; accepted, the database is
+    there and merely loaded, and the request keeps its place in line up to `queue_timeout`.
+    """
+
+    def __init__(self, *args: Any, queue_timeout: float = 30.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue_timeout = queue_timeout
+        self._probe: asyncio.Task[bool] | None = None
+        self._probed_at = -1e9
+
+    async def getconn(self, timeout: float | None = None) -> AsyncConnection[Any]:
+        try:
+            conn: AsyncConnection[Any] = await super().getconn(timeout)
+        except PoolTimeout:
+            if not await self._reachable():
+                raise  # the database is away: the caller answers 503 now
+            conn = await super().getconn(self.queue_timeout)
+        return conn
+
+    async def _reachable(self) -> bool:
+        loop = asyncio.get_running_loop()
+        if self._probe is None or loop.time() - self._probed_at > 1.0:
+            self._probed_at = loop.time()
+            self._probe = asyncio.ensure_future(self._connect_once())
+        return await asyncio.shield(self._probe)
+
+    async def _connect_once(self) -> bool:
+        conninfo = self.conninfo if isinstance(self.conninfo, str) else ""
+        try:
+            probe = await AsyncConnection.connect(conninfo, connect_timeout=1)
+        except Exception:  # refused, reset, timed out: unreachable all the same
+            return False
+        await probe.close()
+        return True
+
+
+#: statement_timeout of an index load: a bulk read of every row, not a visitor's statement
+INDEX_LOAD_TIMEOUT_MS: Final = 300_000
+
+
+@asynccontextmanager
+async def index_connection(pool: AsyncConnectionPool[Any]) -> AsyncIterator[AsyncConnection[Any]]:
+    """A pool connection in a transaction whose statement_timeout fits an index load (the API's
+    statement_timeout is for visitors' statements: a million-row load under concurrent loads can
+    pass it)."""
+    async with pool.connection() as conn, conn.transaction():
+        await conn.execute(f"SET LOCAL statement_timeout = {INDEX_LOAD_TIMEOUT_MS}")
+        yield conn
 
 
 class CpuWork:

@@ -25,31 +25,16 @@ from psycopg_pool import AsyncConnectionPool
 from geoplatform.spatial.chinese_offsets import wgs84_to_gcj02
 from geoplatform.spatial.h3cells import lonlat_to_cells, parent_cells
 from geoplatform.tiles.catalog import Layer
-from geoplatform.tiles.indexes import VersionedIndex
+from geoplatform.tiles.copyio import copy_columns
+from geoplatform.tiles.indexes import VersionedIndex, index_connection
 from geoplatform.tiles.tms import OutputCrs, TileBox
 
 F8 = npt.NDArray[np.float64]
 I8 = npt.NDArray[np.int64]
 _MERC = 20037508.342789244
-_ROW = np.dtype(
-    [
-        ("n", ">i2"),
-        ("l1", ">i4"),
-        ("lon", ">f8"),
-        ("l2", ">i4"),
-        ("lat", ">f8"),
-        ("l3", ">i4"),
-        ("cell", ">i8"),
-        ("l4", ">i4"),
-        ("t", ">f8"),
-        ("l5", ">i4"),
-        ("cat", ">i4"),
-    ]
-)
 # Rows are also grouped by their tile at these zooms (8 bytes a row each): a tile at z >= 10
 # scans only the rows of its ancestor at the deepest bucket zoom, not the whole layer.
 BUCKET_ZOOMS = (10, 13)
-_HEADER = 19  # PGCOPY signature (11) + flags (4) + header extension length (4)
 
 
 def mercator(lon: F8, lat: F8) -> tuple[F8, F8]:
@@ -200,8 +185,9 @@ def _load_sql(layer: Layer, categories_param: bool) -> sql.Composed:
         else sql.SQL("0::int4")
     )
     return sql.SQL(
-        "COPY (SELECT ST_X({p})::float8, ST_Y({p})::float8, coalesce(h3_r11, 0)::int8, {t}, {c}"
-        " FROM {tbl} WHERE {p} IS NOT NULL{where}) TO STDOUT (FORMAT binary)"
+        "SELECT ST_X({p})::float8 AS lon, ST_Y({p})::float8 AS lat,"
+        " coalesce(h3_r11, 0)::int8 AS cell, {t} AS t, {c} AS cat"
+        " FROM {tbl} WHERE {p} IS NOT NULL{where}"
     ).format(
         p=point,
         t=time_expr,
@@ -232,22 +218,22 @@ async def load_index(conn: AsyncConnection[Any], layer: Layer, version: int) -> 
             c=sql.Identifier(layer.config.category), t=sql.Identifier(layer.schema, layer.table)
         )
         categories = tuple(str(r[0]) for r in await (await conn.execute(query)).fetchall())
-    chunks: list[bytes] = []
-    async with conn.cursor() as cur:
-        copy_sql = _load_sql(layer, bool(categories))
-        params = {"categories": list(categories)} if categories else None
-        async with cur.copy(copy_sql, params) as copy:
-            async for chunk in copy:
-                chunks.append(bytes(chunk))
-    return await asyncio.to_thread(_build, layer.name, version, b"".join(chunks), categories)
+    params = {"categories": list(categories)} if categories else None
+    columns = await copy_columns(
+        conn,
+        _load_sql(layer, bool(categories)),
+        [("lon", "float8"), ("lat", "float8"), ("cell", "int8"), ("t", "float8"), ("cat", "int4")],
+        params,
+    )
+    return await asyncio.to_thread(_build, layer.name, version, columns, categories)
 
 
-def _build(name: str, version: int, data: bytes, categories: tuple[str, ...]) -> PointIndex:
-    body = data[_HEADER:-2]  # drop the header and the -1 trailer
-    rows = np.frombuffer(body, dtype=_ROW)
+def _build(
+    name: str, version: int, rows: dict[str, npt.NDArray[Any]], categories: tuple[str, ...]
+) -> PointIndex:
     lon = rows["lon"].astype(np.float64)
     lat = rows["lat"].astype(np.float64)
-    cell = rows["cell"].astype(np.int64)
+    cell = rows["cell"].astype(np.int64).copy()
     missing = cell == 0
     if missing.any():
         cell[missing] = lonlat_to_cells(lon[missing], lat[missing], 11)
@@ -286,7 +272,7 @@ class OverviewIndexes:
 
     def _holder(self, layer: Layer) -> VersionedIndex[PointIndex]:
         async def load(version: Hashable) -> PointIndex:
-            async with self._pool.connection() as conn:
+            async with index_connection(self._pool) as conn:
                 return await load_index(conn, layer, int(version))  # type: ignore[call-overload]
 
         key = layer.version_key

@@ -21,7 +21,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from geoplatform.analytics.stats import LEAF_COLUMNS, unit_statistics
-from geoplatform.tiles.indexes import CpuWork
+from geoplatform.tiles.indexes import CpuWork, index_connection
 from geoplatform.tiles.mvt import query
 from geoplatform.tiles.params import InvalidParameter
 
@@ -180,7 +180,7 @@ async def load_stats(pool: AsyncConnectionPool[Any], cpu: CpuWork) -> StatsIndex
     binary COPY; assemble the index in a worker thread."""
     from geoplatform.tiles.copyio import copy_columns, distinct_lists
 
-    async with pool.connection() as conn:
+    async with index_connection(pool) as conn:
         units = await copy_frame(conn, query("grid_units"), dict.fromkeys(LEVELS, str))
         residents = await copy_frame(conn, query("residents_by_grid"), {"grid": str})
         names = await copy_frame(conn, query("admin_names"), {"code": str})
