@@ -179,6 +179,9 @@ class MetricsMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except asyncio.CancelledError:
+            status = 499  # the client went away mid-request (nginx's code): not a server error
+            raise
         finally:
             route = scope.get("route")
             name = getattr(route, "path", "unmatched")

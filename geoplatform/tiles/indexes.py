@@ -169,8 +169,10 @@ class VersionedIndex(Generic[T]):
         held = self._held
         if held is not None and held[0] == key:
             return None
+        fresh = key not in self._loading
         task = self._task(key)
-        task.add_done_callback(self._report)
+        if fresh:
+            task.add_done_callback(self._report)
         return task
 
     def _report(self, task: asyncio.Task[T]) -> None:

@@ -136,27 +136,38 @@ async def serve_tile(
         buffer = max(layer.buffer / layer.extent for layer in layers)
         box = tile_box(tms, z, x, y, buffer_frac=buffer, crs=params.crs)
         wanted = TileRequest(box, params.crs, params.filters)
-        body = await _render(ctx, tile.drawn, wanted, tile.versions)
+        body, final = await _render(ctx, tile.drawn, wanted, tile.versions)
         cached = CachedTile(body, tile.etag)
         ctx.metrics.tile_bytes.observe(len(body))
-        ctx.cache.put(tile.key, cached)
+        if final:  # a tile drawn while its cluster index loads is not kept: the index's will be
+            ctx.cache.put(tile.key, cached)
         answer = tile_answer(ctx, tile.key, cached, accept_encoding)
     return Response(answer.body, status_code=answer.status, headers=answer.headers)
 
 
 async def _render(
     ctx: ServerContext, layers: list[Layer], req: TileRequest, versions: dict[str, int]
-) -> bytes:
+) -> tuple[bytes, bool]:
+    """The tile's bytes, and whether they are the final answer for these versions (False while
+    a cluster index for a new version still loads: PostGIS clusters the rows meanwhile, fresh
+    but slower, so no visitor waits for the load)."""
     blobs: list[bytes] = []
+    final = True
     async with ctx.pool.connection() as conn:
         for layer in layers:
             index = None
             if layer.config.overview == "clusters" and req.filters.cql is None:
-                index = await ctx.indexes.get(layer, versions.get(layer.version_key, 0))
-                ctx.metrics.index_rows.labels(layer.name).set(len(index))
+                version = versions.get(layer.version_key, 0)
+                holder = ctx.indexes.holders.get(layer.name)
+                if holder is not None and holder.key is not None and holder.key != version:
+                    holder.preload({layer.version_key: version})  # under way since the commit
+                    final = False
+                else:
+                    index = await ctx.indexes.get(layer, version)
+                    ctx.metrics.index_rows.labels(layer.name).set(len(index))
             blobs.append((await render_layer(conn, layer, req, index)).data)
     ctx.metrics.cache_bytes.set(ctx.cache.nbytes)
-    return b"".join(blobs)
+    return b"".join(blobs), final
 
 
 def params_from_query(query: QueryParams) -> TileParams:
