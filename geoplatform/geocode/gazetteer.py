@@ -392,6 +392,14 @@ class Gazetteer:
             )
         if place.road:
             self._add_road(place, _text(row.get("road_old_names")))
+        elif place.door is not None and place.level != "building":
+            # a village door plate (李家村3组15号) has no road: reached through its area
+            if place.community_code:
+                self.doors_by_community.setdefault((place.community_code, place.door), []).append(
+                    place
+                )
+            if place.street_code:
+                self.doors_by_street.setdefault((place.street_code, place.door), []).append(place)
         if place.compound:
             self._add_compound(place, _text(row.get("compound_aliases")))
 

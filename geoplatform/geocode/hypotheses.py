@@ -285,10 +285,13 @@ class Search:
             if codes:
                 for code in codes:
                     places = index.get((code, parsed.door), ())
+                    bonus = 0.0
                     if parsed.group is not None:
-                        places = [p for p in places if _in_group(p, parsed.group)] or places
+                        grouped = [p for p in places if _in_group(p, parsed.group)]
+                        if grouped:
+                            places, bonus = grouped, sc.GROUP_FOUND
                     for place in places:
-                        self.behind_door(place, points, parsed, context, named, found)
+                        self.behind_door(place, points + bonus, parsed, context, named, found)
                 return found
         return found
 
@@ -312,7 +315,10 @@ class Search:
             place.address or f"{place.road}{place.door}号",
             backed=parsed.road is not None,
         )
-        if reason is None and contradiction and parsed.road is not None:
+        wrong_district = "district" in context.contradicted(
+            place.district_code, place.street_code, place.community_code
+        )
+        if reason is None and wrong_district and parsed.road is not None:
             road = self.gazetteer.roads.get(place.road or "")
             if road is not None and context.district & road.district_codes:
                 # the road also runs through the stated district: its door is missing there

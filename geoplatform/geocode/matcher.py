@@ -318,6 +318,8 @@ class Matcher:
                 lon=c.lon,
                 lat=c.lat,
             )
+        if hypothesis.label is not None and hypothesis.community is None:
+            return Candidate(hypothesis.label, level, score)
         if hypothesis.road is not None:
             middle = midpoint(hypothesis.road.geometry)
             return Candidate(

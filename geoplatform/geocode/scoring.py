@@ -47,6 +47,7 @@ SHARED_SHORT_NAME = 2.0  # a short name several compounds of the area share: the
 OLD_ROAD_NAME = 2.75
 HOMOPHONE = 2.0  # one character replaced by one that sounds alike
 HOMOPHONE_2 = 1.5
+GROUP_FOUND = 1.0  # a village door plate in the group (组) the address names
 ONE_EDIT = 0.75  # one character changed, not to one that sounds alike
 TWO_EDITS = 0.5
 ROAD_FACTOR = 2.0 / 3.0  # a road name alone says less than a compound name
