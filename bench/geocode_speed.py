@@ -145,7 +145,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--city", type=Path, default=None)
     parser.add_argument("--no-cli", action="store_true")
+    parser.add_argument(
+        "--peer",
+        type=Path,
+        default=None,
+        help="another checkout (e.g. /work/main): its matcher's throughput on the same city, "
+        "measured in the same run, for a ratio",
+    )
+    parser.add_argument("--throughput-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.throughput_only:
+        print("\n".join(throughput(args.city)))
+        return
     with tempfile.TemporaryDirectory(prefix="bench-geocode-") as tmp:
         home = Path(tmp)
         city = args.city or home / "city"
@@ -156,6 +167,17 @@ def main() -> None:
             generate_city(city, scale=args.scale, seed=args.seed)
             print(f"generated scale {args.scale} in {time.perf_counter() - start:.1f} s")
         lines = throughput(city)
+        if args.peer is not None:
+            env = {**os.environ, "PYTHONPATH": str(args.peer)}
+            peer = subprocess.run(
+                [sys.executable, __file__, "--throughput-only", "--city", str(city)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            lines += ["", f"Peer: the matcher of `{args.peer}`, same city, same run:", ""]
+            lines += [line for line in peer.splitlines() if line.startswith("| `match_many`")]
         if not args.no_cli:
             roster = read_residents(city)["address"].dropna().astype(str).tolist()
             lines += cli_times(city, home, roster[0])

@@ -134,3 +134,43 @@ def test_village_group_and_door(matcher: Matcher) -> None:
     assert five.accepted
     assert five.building_key == "JZ-V515"
     assert not matcher.match("李家村15号").accepted  # two groups have a door 15
+
+
+def _regional_roads() -> Matcher:
+    from geoplatform.geocode import Gazetteer
+    from tests.geocode_city import LINGXI, _row, aliases, landmarks, roads, rows
+
+    extra = [
+        _row(
+            f"R{i}",
+            "门牌",
+            LINGXI,
+            road=road,
+            door=door,
+            building_key=f"JZ-{road}-{door}",
+            lon=120.1 + i / 1000,
+            lat=30.06,
+        )
+        for i, (road, door) in enumerate(
+            [("福寿里", 12), ("长乐弄", 7), ("北新胡同", 3), ("环城公路", 88), ("桂花大街", 21)]
+        )
+    ]
+    return Matcher(
+        Gazetteer(rows() + extra, roads=roads(), aliases=aliases(), landmarks=landmarks())
+    )
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("福受里12号", "JZ-福寿里-12"),  # 里 (Tianjin), a same-pinyin slip in the stem
+        ("长乐弄七号", "JZ-长乐弄-7"),  # 弄 (Shanghai)
+        ("北心胡同3号", "JZ-北新胡同-3"),  # 胡同 (Beijing)
+        ("还城公路88号", "JZ-环城公路-88"),  # 公路
+        ("桂华大街21号", "JZ-桂花大街-21"),  # 大街
+    ],
+)
+def test_road_suffixes_by_region(address: str, key: str) -> None:
+    result = _regional_roads().match(address)
+    assert result.accepted, result
+    assert result.building_key == key
