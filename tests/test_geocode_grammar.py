@@ -134,6 +134,8 @@ def test_village_group_and_door(matcher: Matcher) -> None:
     assert five.accepted
     assert five.building_key == "JZ-V515"
     assert not matcher.match("李家村15号").accepted  # two groups have a door 15
+    long = matcher.match("桃源镇李家村村民委员会三组15号")  # the village's name ends in 村
+    assert long.building_key == "JZ-V15"
 
 
 def _regional_roads() -> Matcher:

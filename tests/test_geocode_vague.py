@@ -90,3 +90,17 @@ def test_levels_and_scores_on_every_answer(matcher: Matcher) -> None:
         result = matcher.match(address)
         assert result.level in ("intersection", "landmark", "compound", "building")
         assert 0.0 <= result.score <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("address", "level"),
+    [
+        ("一中", "landmark"),  # a landmark named bare: where the caller is
+        ("东湖区中心医院", "landmark"),
+        ("建设路与解放街", "intersection"),  # two roads joined by 与, no marker
+    ],
+)
+def test_bare_vague_locations(matcher: Matcher, address: str, level: str) -> None:
+    result = matcher.match(address)
+    assert result.accepted, result
+    assert result.level == level

@@ -71,6 +71,7 @@ class Search:
         self.gazetteer = gazetteer
         self._compound_memo: dict[str, tuple[Named, bool]] = {}
         self._road_memo: dict[str, Roads] = {}
+        self._gate_roads: dict[int, set[str]] = {}
 
     def clear(self) -> None:
         self._compound_memo.clear()
@@ -160,9 +161,10 @@ class Search:
         )
         gate_confirmed = False
         if parsed.road is not None:
-            on_gate = [
-                (r, p) for r, p in roads if any(r.name == road for road, _ in compound.doors)
-            ]
+            gate_roads = self._gate_roads.get(compound.uid)
+            if gate_roads is None:
+                gate_roads = self._gate_roads[compound.uid] = {r for r, _ in compound.doors}
+            on_gate = [(r, p) for r, p in roads if r.name in gate_roads]
             if on_gate:
                 road, road_points = max(on_gate, key=lambda item: item[1])
                 points += sc.GATE_ROAD * road_points / (sc.EXACT * sc.ROAD_FACTOR)

@@ -28,8 +28,10 @@ typos; Levenshtein distance with a pinyin check on the differing characters rank
 
 from __future__ import annotations
 
+import re
 from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from geoplatform.errors import ConfigurationError
@@ -41,13 +43,22 @@ from geoplatform.geocode.parse import ParsedAddress, parse
 from geoplatform.geocode.result import Candidate, GeocodeResult
 from geoplatform.geocode.roads import midpoint
 from geoplatform.geocode.scoring import DEFAULT_THRESHOLDS, LEVELS, Context
-from geoplatform.geocode.vague import parse_vague, resolve
+from geoplatform.geocode.vague import Vague, parse_vague, resolve
 
 __all__ = ["DEFAULT_THRESHOLDS", "LEVELS", "MIN_VOTES", "Matcher"]
 
 #: Confident matches that must agree before an unknown road name is taken as an old name.
 MIN_VOTES = 2
-_VAGUE_HINTS = frozenset("口处门附旁边对面周侧前后内里带")
+#: A numbered building (3号楼, 十二栋, A座) followed only by unit, floor and room, in that order
+#: (2单元401室, 2-401, 5楼502): what the answer never depends on.
+_N = "[0-9０-９零〇一二两三四五六七八九十百壹贰叁肆伍陆柒捌玖拾]+"
+_SEP = "[-－—–_ ]*"
+_ROOM_TAIL = re.compile(
+    rf"(?<=[0-9０-９A-Za-zＡ-Ｚ零〇一二两三四五六七八九十百壹贰叁肆伍陆柒捌玖拾])"
+    rf"(?:栋|幢|座|号楼|#|＃)(?P<tail>(?=.){_SEP}(?:{_N}(?:单元|单|门){_SEP})?"
+    rf"(?:{_N}(?:层|楼){_SEP})?(?:{_N}(?:[-－—–_]{_N})*(?:室|户|号)?)?)$"
+)
+_VAGUE_HINTS = frozenset("口处门附旁边对面周侧前后内里带与和")
 
 
 class Matcher:
@@ -70,6 +81,12 @@ class Matcher:
         self._learned: dict[str, list[str]] = {}
         self._unsure: set[str] = set()  # queries answered without knowing their road name
         self.search = Search(gazetteer)
+        #: Answers by parsed elements (see `_match`), with the road-name vote and unsure flag.
+        self._elements: dict[tuple[Any, ...], tuple[GeocodeResult, tuple[str, str] | None, bool]]
+        self._elements = {}
+        #: Answers by the text up to a building marker (see `match`).
+        self._prefixes: dict[str, tuple[GeocodeResult, tuple[str, str] | None, bool, str]] = {}
+        self._vote: tuple[str, str] | None = None
 
     # -- construction -----------------------------------------------------------------------
 
@@ -98,6 +115,8 @@ class Matcher:
         added = self.gazetteer.add_alias(alias, compound_uid, origin=origin)
         if added:
             self._cache.clear()
+            self._elements.clear()
+            self._prefixes.clear()
             self.search.clear()
         return added
 
@@ -131,7 +150,8 @@ class Matcher:
             return  # the road is already known as the gate's road
         gate_roads = {road for road, door in compound.doors if door == parsed.door}
         if len(gate_roads) == 1:
-            self._votes.setdefault(parsed.road, Counter())[next(iter(gate_roads))] += 1
+            self._vote = (parsed.road, next(iter(gate_roads)))
+            self._votes.setdefault(parsed.road, Counter())[self._vote[1]] += 1
 
     def _learn_road_names(self) -> bool:
         learned = False
@@ -142,6 +162,8 @@ class Matcher:
                     learned = True
         if learned:
             self._cache.clear()
+            self._elements.clear()
+            self._prefixes.clear()
             self.search.clear()
             self._unsure.clear()
         return learned
@@ -151,12 +173,33 @@ class Matcher:
         cached = self._cache.get(address)
         if cached is not None:
             return cached
+        tail = _ROOM_TAIL.search(address) if address else None
+        if tail is not None:
+            # rows of one building differ only by unit and room, which place nothing: the
+            # part up to the building marker decides, so it is answered once
+            prefix = address[: tail.start("tail")]
+            known = self._prefixes.get(prefix)
+            if known is not None:
+                result, vote, unsure, normalised_prefix = known
+                text = normalised_prefix + normalise(tail.group("tail"))
+                if unsure:
+                    self._unsure.add(text)
+                if vote is not None:
+                    self._votes.setdefault(vote[0], Counter())[vote[1]] += 1
+                return replace(result, query=address, normalized=text)
+        self._vote = None
+        unsure_before = len(self._unsure)
         result = self._match(address or "")
         if not result.accepted and has_remark(address or ""):
             # a bracketed remark (东门, 原XX) may be what confused it: try without
             bare = self._match(strip_remarks(address))
             if bare.accepted or bare.score > result.score:
                 result = _with_query(bare, address)
+        if tail is not None:
+            unsure = len(self._unsure) > unsure_before
+            self._prefixes[prefix] = (result, self._vote, unsure, normalise(prefix))
+            if len(self._prefixes) > self._cache_size:
+                self._prefixes.pop(next(iter(self._prefixes)))
         self._cache[address] = result
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -167,15 +210,40 @@ class Matcher:
         return parse(address, self.gazetteer.lexicon)
 
     def _match(self, address: str) -> GeocodeResult:
+        """Normalise and parse, then answer from the element memo when an address with the
+        same elements (all but unit, floor and room, which place nothing) was answered."""
         text = normalise(address)
         parsed = parse(text, self.gazetteer.lexicon, normalised=True)
+        key = _element_key(parsed, text)
+        known = self._elements.get(key)
+        if known is not None:
+            result, vote, unsure = known
+            if unsure:
+                self._unsure.add(text)
+            if vote is not None:
+                self._votes.setdefault(vote[0], Counter())[vote[1]] += 1
+                self._vote = vote
+            return replace(result, query=address, normalized=text)
+        vote_before, self._vote = self._vote, None
+        unsure_before = text in self._unsure
+        result = self._answer(address, text, parsed)
+        self._elements[key] = (result, self._vote, text in self._unsure and not unsure_before)
+        self._vote = self._vote or vote_before
+        if len(self._elements) > self._cache_size:
+            self._elements.pop(next(iter(self._elements)))
+        return result
+
+    def _answer(self, address: str, text: str, parsed: ParsedAddress) -> GeocodeResult:
         context = Context(parsed)
         roads = self.search.roads(parsed.road) if parsed.road else []
         hypotheses = self._hypotheses(parsed, context, roads)
+        body = text[parsed.admin_length :]
         if _VAGUE_HINTS.intersection(text):
-            body = text[parsed.admin_length :]
             for reading in parse_vague(body, self.gazetteer.lexicon):
                 hypotheses.extend(resolve(reading, self.search, context))
+        if not hypotheses and self.gazetteer.landmarks.named(body):
+            # a landmark named bare (一中, 中心医院): where the caller is
+            hypotheses.extend(resolve(Vague("named", body), self.search, context))
         best: dict[tuple[str, Any], Hypothesis] = {}
         for hypothesis in hypotheses:
             if hypothesis.reason is not None:
@@ -342,6 +410,19 @@ class Matcher:
 
 
 def _with_query(result: GeocodeResult, query: str) -> GeocodeResult:
-    from dataclasses import replace
-
     return replace(result, query=query)
+
+
+def _element_key(parsed: ParsedAddress, text: str) -> tuple[Any, ...]:
+    """What an answer depends on: the admin tokens, road, door, compound, building, group
+    (and the whole text when it may be a vague location, whose markers the elements drop)."""
+    return (
+        tuple((level, tuple(tokens)) for level, tokens in parsed.admin.items()),
+        parsed.road,
+        parsed.door,
+        parsed.compound,
+        parsed.building,
+        parsed.group,
+        parsed.short_prefix,
+        text if _VAGUE_HINTS.intersection(text) else None,
+    )

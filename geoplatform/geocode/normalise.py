@@ -52,6 +52,8 @@ _DASH = re.compile(r"[‐‑‒–—―−~～－]+")
 _REMARK = re.compile(r"[（(\[【][^（）()\[\]【】]*[）)\]】]")
 
 _ADMIN_LONG_FORMS: tuple[tuple[str, str], ...] = (
+    ("村村民委员会", "村"),  # 李家村村民委员会: the village's name already ends in 村
+    ("村村委会", "村"),
     ("社区居民委员会", "社区"),
     ("社区居委会", "社区"),
     ("居民委员会", "社区"),

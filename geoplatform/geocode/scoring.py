@@ -142,6 +142,8 @@ class Context:
         self, district: str | None, street: str | None, community: str | None
     ) -> list[str]:
         """The levels the address names that do not contain the place (coarsest first)."""
+        if not (self.district or self.street or self.community):
+            return []
         return [
             level
             for level, named, code in (

@@ -85,7 +85,7 @@ AMBIGUOUS_LANDMARK = -2.0
 class Vague:
     """A vague location: an intersection of two roads, or a place named with a relation."""
 
-    kind: str  # "intersection" | "near" | "inside"
+    kind: str  # "intersection" | "near" | "inside" | "named" (a landmark's bare name)
     first: str
     second: str | None = None
     marker: str = ""
@@ -100,6 +100,10 @@ def parse_vague(body: str, lexicon: Lexicon) -> list[Vague]:
             found.append(Vague("intersection", a, b, m.group(1)))
         if found:
             break
+    if not found and _CONNECTOR.search(body):  # "A路与B路" with no marker: still a junction
+        for a, b in _road_pairs(body, lexicon, ""):
+            if _ROAD_END.search(b):
+                found.append(Vague("intersection", a, b))
     for m in _NEAR.finditer(body):
         name = body[: m.start()]
         if len(name) >= 2:
@@ -129,6 +133,8 @@ def _road_pairs(text: str, lexicon: Lexicon, marker: str) -> list[tuple[str, str
 
 def resolve(vague: Vague, search: Search, context: Context) -> list[Hypothesis]:
     """Hypotheses for one vague reading."""
+    if vague.kind == "named":
+        return _landmarks(vague.first, search, context)
     if vague.kind == "intersection":
         assert vague.second is not None
         return _intersection(vague.first, vague.second, search, context)
