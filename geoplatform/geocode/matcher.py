@@ -28,6 +28,7 @@ typos; Levenshtein distance with a pinyin check on the differing characters rank
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
@@ -55,8 +56,8 @@ _N = "[0-9０-９零〇一二两三四五六七八九十百壹贰叁肆伍陆柒
 _SEP = "[-－—–_ ]*"
 _ROOM_TAIL = re.compile(
     rf"(?<=[0-9０-９A-Za-zＡ-Ｚ零〇一二两三四五六七八九十百壹贰叁肆伍陆柒捌玖拾])"
-    rf"(?:栋|幢|座|号楼|#|＃)(?P<tail>(?=.){_SEP}(?:{_N}(?:单元|单|门){_SEP})?"
-    rf"(?:{_N}(?:层|楼){_SEP})?(?:{_N}(?:[-－—–_]{_N})*(?:室|户|号)?)?)$"
+    rf"(?:栋|幢|座|号楼|號樓|棟|#楼|＃楼|#樓|#|＃)(?P<tail>(?=.){_SEP}(?:{_N}(?:单元|單元|单|門|门){_SEP})?"
+    rf"(?:{_N}(?:层|楼|層|樓){_SEP})?(?:{_N}(?:[-－—–_]{_N})*(?:室|户|號|号|戶)?)?)$"
 )
 _VAGUE_HINTS = frozenset("口处门附旁边对面周侧前后内里带与和")
 
@@ -174,22 +175,26 @@ class Matcher:
         if cached is not None:
             return cached
         tail = _ROOM_TAIL.search(address) if address else None
+        text: str | None = None
         if tail is not None:
             # rows of one building differ only by unit and room, which place nothing: the
             # part up to the building marker decides, so it is answered once
             prefix = address[: tail.start("tail")]
             known = self._prefixes.get(prefix)
+            text = normalise(tail.group("tail"))
             if known is not None:
                 result, vote, unsure, normalised_prefix = known
-                text = normalised_prefix + normalise(tail.group("tail"))
+                text = normalised_prefix + text
                 if unsure:
                     self._unsure.add(text)
                 if vote is not None:
                     self._votes.setdefault(vote[0], Counter())[vote[1]] += 1
-                return replace(result, query=address, normalized=text)
+                return _requery(result, address, text)
+            normalised_prefix = normalise(prefix)
+            text = normalised_prefix + text
         self._vote = None
         unsure_before = len(self._unsure)
-        result = self._match(address or "")
+        result = self._match(address or "", text)
         if not result.accepted and has_remark(address or ""):
             # a bracketed remark (东门, 原XX) may be what confused it: try without
             bare = self._match(strip_remarks(address))
@@ -197,7 +202,7 @@ class Matcher:
                 result = _with_query(bare, address)
         if tail is not None:
             unsure = len(self._unsure) > unsure_before
-            self._prefixes[prefix] = (result, self._vote, unsure, normalise(prefix))
+            self._prefixes[prefix] = (result, self._vote, unsure, normalised_prefix)
             if len(self._prefixes) > self._cache_size:
                 self._prefixes.pop(next(iter(self._prefixes)))
         self._cache[address] = result
@@ -209,10 +214,11 @@ class Matcher:
         """The elements the matcher reads from ``address``."""
         return parse(address, self.gazetteer.lexicon)
 
-    def _match(self, address: str) -> GeocodeResult:
-        """Normalise and parse, then answer from the element memo when an address with the
-        same elements (all but unit, floor and room, which place nothing) was answered."""
-        text = normalise(address)
+    def _match(self, address: str, text: str | None = None) -> GeocodeResult:
+        """Normalise (unless ``text`` is the normal form) and parse, then answer from the
+        element memo when an address with the same elements (all but unit, floor and room,
+        which place nothing) was answered."""
+        text = normalise(address) if text is None else text
         parsed = parse(text, self.gazetteer.lexicon, normalised=True)
         key = _element_key(parsed, text)
         known = self._elements.get(key)
@@ -223,7 +229,7 @@ class Matcher:
             if vote is not None:
                 self._votes.setdefault(vote[0], Counter())[vote[1]] += 1
                 self._vote = vote
-            return replace(result, query=address, normalized=text)
+            return _requery(result, address, text)
         vote_before, self._vote = self._vote, None
         unsure_before = text in self._unsure
         result = self._answer(address, text, parsed)
@@ -411,6 +417,15 @@ class Matcher:
 
 def _with_query(result: GeocodeResult, query: str) -> GeocodeResult:
     return replace(result, query=query)
+
+
+def _requery(result: GeocodeResult, query: str, normalized: str) -> GeocodeResult:
+    """``result`` for another query with the same answer (a shallow copy: `dataclasses.replace`
+    re-runs ``__init__`` and costs several times more on the memoised path)."""
+    copied = copy.copy(result)
+    object.__setattr__(copied, "query", query)
+    object.__setattr__(copied, "normalized", normalized)
+    return copied
 
 
 def _element_key(parsed: ParsedAddress, text: str) -> tuple[Any, ...]:

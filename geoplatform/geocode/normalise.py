@@ -47,6 +47,11 @@ _BETWEEN_NUMBERS = re.compile(rf"(?<=[0-9])[{_SEPARATORS}-]+(?=[0-9])")
 _LONE_DASH = re.compile(r"-+(?![0-9A-Z])|(?<![0-9A-Z])-+")
 #: Dash-like separators of glued numbers (3-2-401), after NFKC.
 _DASH = re.compile(r"[‐‑‒–—―−~～－]+")
+# Character sets that let `normalise` skip a regular expression that cannot match.
+_DASH_CHARS = frozenset("‐‑‒–—―−~～－")
+_SEPARATOR_CHARS = frozenset(
+    ",.;:'\"`!?，。；：、！？“”‘’（）()[]【】《》<>{}|/\\_*·•"
+) | frozenset(c for c in map(chr, range(0x3001)) if c.isspace())
 #: A bracketed remark (东门, 门卫旁, 原XX): dropped by `strip_remarks` when the address
 #: reads better without it.
 _REMARK = re.compile(r"[（(\[【][^（）()\[\]【】]*[）)\]】]")
@@ -100,6 +105,8 @@ _MARKERS = "号楼|号院|号|栋|幢|座|#|单元|单|门|层|楼|室|户|组|�
 _NUMERAL_BEFORE_MARKER = re.compile(
     rf"(?:第)?([0-9]*[{_NUMERAL_CHARS}][{_NUMERAL_CHARS}0-9]*)(?={_MARKERS})"
 )
+_NUMERAL_SET = frozenset(_NUMERAL_CHARS)
+_BUILDING_MARKS = frozenset("栋幢座楼#")
 _ORDINAL = re.compile(rf"第(?=[0-9]+(?:{_MARKERS}))")
 #: A building number with any of its suffixes, including the "3#楼" and "3#" shorthand.
 _BUILDING_SUFFIX = re.compile(
@@ -153,9 +160,14 @@ def clean_text(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     if not text.isascii():
         text = _t2s().convert(text)
-    text = _DASH.sub("-", text.upper())
-    text = _BETWEEN_NUMBERS.sub("-", text)
-    return _LONE_DASH.sub("", _DROP.sub("", text))
+    text = text.upper()
+    if not _DASH_CHARS.isdisjoint(text):
+        text = _DASH.sub("-", text)
+    if not _SEPARATOR_CHARS.isdisjoint(text):
+        text = _DROP.sub("", _BETWEEN_NUMBERS.sub("-", text))
+    if "-" in text:
+        text = _LONE_DASH.sub("", text)
+    return text
 
 
 def strip_remarks(text: str) -> str:
@@ -175,9 +187,13 @@ def normalise(text: str) -> str:
         text = _ADMIN_LONG.sub(_admin_short, text)
     if "组" in text:
         text = text.replace("村民小组", "组").replace("村小组", "组")
-    text = _NUMERAL_BEFORE_MARKER.sub(_numeral_to_digits, text)
-    text = _ORDINAL.sub("", text)
-    return _BUILDING_SUFFIX.sub(r"\1栋", text)
+    if not _NUMERAL_SET.isdisjoint(text):
+        text = _NUMERAL_BEFORE_MARKER.sub(_numeral_to_digits, text)
+    if "第" in text:
+        text = _ORDINAL.sub("", text)
+    if not _BUILDING_MARKS.isdisjoint(text):
+        text = _BUILDING_SUFFIX.sub(r"\1栋", text)
+    return text
 
 
 def normalise_name(text: str) -> str:
