@@ -227,6 +227,8 @@ class Search:
     ) -> tuple[str | None, str | None]:
         """(contradiction note, refusal reason) for a place the stated admin levels may not
         contain; see the module docstring for when a contradiction is resolved."""
+        if context.empty:
+            return None, None
         wrong = context.contradicted(district, street, community)
         if not wrong:
             return None, None
@@ -317,7 +319,7 @@ class Search:
             place.address or f"{place.road}{place.door}号",
             backed=parsed.road is not None,
         )
-        wrong_district = "district" in context.contradicted(
+        wrong_district = contradiction is not None and "district" in context.contradicted(
             place.district_code, place.street_code, place.community_code
         )
         if reason is None and wrong_district and parsed.road is not None:

@@ -106,13 +106,14 @@ _EMPTY: frozenset[str] = frozenset()
 class Context:
     """The admin codes the address names, per level."""
 
-    __slots__ = ("community", "district", "street")
+    __slots__ = ("community", "district", "empty", "street")
 
     def __init__(self, parsed: ParsedAddress) -> None:
         admin = parsed.admin
         self.district = parsed.codes("district") if "district" in admin else _EMPTY
         self.street = parsed.codes("street") if "street" in admin else _EMPTY
         self.community = parsed.codes("community") if "community" in admin else _EMPTY
+        self.empty = not (self.district or self.street or self.community)
 
     def without(self, parsed: ParsedAddress, level: str) -> Context:
         """This context less the short-form names of ``level`` (they were part of a name).
@@ -120,14 +121,17 @@ class Context:
         Only district, street and community are evidence; a province or city short name
         (青海 in 青海亚居小区) leaves the context as it is.
         """
-        if level not in Context.__slots__:
+        if level not in ("community", "district", "street"):
             return self
         context = Context(parsed)
         codes = {t.code for t in parsed.admin.get(level, ()) if not t.short and t.code}
         setattr(context, level, codes)
+        context.empty = not (context.district or context.street or context.community)
         return context
 
     def evidence(self, district: str | None, street: str | None, community: str | None) -> float:
+        if self.empty:
+            return 0.0
         points = 0.0
         for level, named, code in (
             ("district", self.district, district),
@@ -142,7 +146,7 @@ class Context:
         self, district: str | None, street: str | None, community: str | None
     ) -> list[str]:
         """The levels the address names that do not contain the place (coarsest first)."""
-        if not (self.district or self.street or self.community):
+        if self.empty:
             return []
         return [
             level

@@ -95,6 +95,8 @@ def parse_vague(body: str, lexicon: Lexicon) -> list[Vague]:
     """The vague readings of ``body`` (the address less its admin chain), most specific first."""
     found: list[Vague] = []
     for m in _CROSSING.finditer(body):
+        if len(m.group(1)) == 1 and m.end() != len(body):
+            continue  # a bare 口 inside a name (港口路) is no junction
         before = body[: m.start()]
         for a, b in _road_pairs(before, lexicon, m.group(1)):
             found.append(Vague("intersection", a, b, m.group(1)))
@@ -105,6 +107,8 @@ def parse_vague(body: str, lexicon: Lexicon) -> list[Vague]:
             if _ROAD_END.search(b):
                 found.append(Vague("intersection", a, b))
     for m in _NEAR.finditer(body):
+        if len(m.group(1)) == 1 and m.end() != len(body):
+            continue  # 旁/内/里 inside a name (福寿里, 内蒙古) relate nothing
         name = body[: m.start()]
         if len(name) >= 2:
             kind = "inside" if m.group(1) in _INSIDE_MARKERS else "near"
