@@ -156,9 +156,10 @@ class Search:
         context: Context,
         roads: Roads,
     ) -> Hypothesis:
-        points = name_points + context.evidence(
+        admin_points, wrong, right = context.assess(
             compound.district_code, compound.street_code, compound.community_code
         )
+        points = name_points + admin_points
         gate_confirmed = False
         if parsed.road is not None:
             gate_roads = self._gate_roads.get(compound.uid)
@@ -176,14 +177,7 @@ class Search:
         reason = None
         if name_points <= sc.ONE_EDIT and not gate_confirmed:
             reason = f"no compound named {parsed.compound}: one character off {compound.name}"
-        contradiction, refusal = self._judge_admin(
-            context,
-            compound.district_code,
-            compound.street_code,
-            compound.community_code,
-            compound.name,
-            backed=gate_confirmed,
-        )
+        contradiction, refusal = _judge_admin(wrong, right, compound.name, backed=gate_confirmed)
         reason = reason or refusal
         if parsed.building is None:
             return Hypothesis(
@@ -214,30 +208,6 @@ class Search:
             reason=reason,
             contradiction=contradiction,
         )
-
-    def _judge_admin(
-        self,
-        context: Context,
-        district: str | None,
-        street: str | None,
-        community: str | None,
-        what: str,
-        *,
-        backed: bool,
-    ) -> tuple[str | None, str | None]:
-        """(contradiction note, refusal reason) for a place the stated admin levels may not
-        contain; see the module docstring for when a contradiction is resolved."""
-        if context.empty:
-            return None, None
-        wrong = context.contradicted(district, street, community)
-        if not wrong:
-            return None, None
-        note = describe_contradiction(wrong, what)
-        if "district" in wrong:
-            finer = [lv for lv in context.agreed(district, street, community) if lv != "district"]
-            if not backed and not finer:
-                return None, f"{what} is not in the district the address states"
-        return note, None
 
     def via_road(
         self,
@@ -310,18 +280,17 @@ class Search:
     ) -> None:
         """Hypotheses for what stands behind a door plate: a compound's gate (and the building
         the address numbers inside it), a standalone building, or just the door."""
-        points += context.evidence(place.district_code, place.street_code, place.community_code)
-        contradiction, reason = self._judge_admin(
-            context,
-            place.district_code,
-            place.street_code,
-            place.community_code,
+        admin_points, wrong, right = context.assess(
+            place.district_code, place.street_code, place.community_code
+        )
+        points += admin_points
+        contradiction, reason = _judge_admin(
+            wrong,
+            right,
             place.address or f"{place.road}{place.door}号",
             backed=parsed.road is not None,
         )
-        wrong_district = contradiction is not None and "district" in context.contradicted(
-            place.district_code, place.street_code, place.community_code
-        )
+        wrong_district = "district" in wrong
         if reason is None and wrong_district and parsed.road is not None:
             road = self.gazetteer.roads.get(place.road or "")
             if road is not None and context.district & road.district_codes:
@@ -397,6 +366,19 @@ class Search:
             )
             found.append(Hypothesis("community", points, community=community))
         return found
+
+
+def _judge_admin(
+    wrong: list[str], right: list[str], what: str, *, backed: bool
+) -> tuple[str | None, str | None]:
+    """(contradiction note, refusal reason) for a place the stated admin levels ``wrong`` do
+    not contain; see the module docstring for when a contradiction is resolved."""
+    if not wrong:
+        return None, None
+    note = describe_contradiction(wrong, what)
+    if "district" in wrong and not backed and not [lv for lv in right if lv != "district"]:
+        return None, f"{what} is not in the district the address states"
+    return note, None
 
 
 def _highest(compound: Compound) -> str:
