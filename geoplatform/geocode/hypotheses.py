@@ -33,7 +33,7 @@ from geoplatform.geocode.scoring import Context, describe_contradiction, name_ev
 COMPOUND_SUFFIXES = ("小区", "花园", "家园", "新村", "公寓", "社区", "苑", "园", "院")
 
 
-@dataclass
+@dataclass(slots=True)
 class Hypothesis:
     level: str
     points: float

@@ -43,7 +43,7 @@ from geoplatform.geocode.parse import ParsedAddress, parse
 from geoplatform.geocode.result import Candidate, GeocodeResult
 from geoplatform.geocode.roads import midpoint
 from geoplatform.geocode.scoring import DEFAULT_THRESHOLDS, LEVELS, Context
-from geoplatform.geocode.vague import Vague, parse_vague, resolve
+from geoplatform.geocode.vague import Vague, might_be_vague, parse_vague, resolve
 
 __all__ = ["DEFAULT_THRESHOLDS", "LEVELS", "MIN_VOTES", "Matcher"]
 
@@ -58,7 +58,6 @@ _ROOM_TAIL = re.compile(
     rf"(?:栋|幢|座|号楼|號樓|棟|#楼|＃楼|#樓|#|＃)(?P<tail>(?=.){_SEP}(?:{_N}(?:单元|單元|单|門|门){_SEP})?"
     rf"(?:{_N}(?:层|楼|層|樓){_SEP})?(?:{_N}(?:[-－—–_]{_N})*(?:室|户|號|号|戶)?)?)$"
 )
-_VAGUE_HINTS = frozenset("口处门附旁边对面周侧前后内里带与和")
 
 
 class Matcher:
@@ -243,7 +242,7 @@ class Matcher:
         roads = self.search.roads(parsed.road) if parsed.road else []
         hypotheses = self._hypotheses(parsed, context, roads)
         body = text[parsed.admin_length :]
-        if _VAGUE_HINTS.intersection(text):
+        if might_be_vague(body):
             for reading in parse_vague(body, self.gazetteer.lexicon):
                 hypotheses.extend(resolve(reading, self.search, context))
         if not hypotheses and self.gazetteer.landmarks.named(body):
@@ -452,5 +451,5 @@ def _element_key(parsed: ParsedAddress, text: str) -> tuple[Any, ...]:
         parsed.building,
         parsed.group,
         parsed.short_prefix,
-        text if _VAGUE_HINTS.intersection(text) else None,
+        text if might_be_vague(text) else None,
     )

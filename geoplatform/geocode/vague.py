@@ -77,6 +77,25 @@ _INSIDE_MARKERS = ("里面", "里边", "院内", "内部", "院里", "内", "里
 _NEAR = re.compile("(" + "|".join(_NEAR_MARKERS + _INSIDE_MARKERS) + ")")
 _GATE_MARKERS = frozenset(m for m in _NEAR_MARKERS if "门" in m)
 _ROAD_END = re.compile("(" + "|".join(ROAD_SUFFIXES) + ")$")
+_MULTI = sorted(
+    [m for m in _CROSSING_MARKERS + _NEAR_MARKERS + _INSIDE_MARKERS if len(m) > 1],
+    key=len,
+    reverse=True,
+)
+_SINGLE = "".join(m for m in _CROSSING_MARKERS + _NEAR_MARKERS + _INSIDE_MARKERS if len(m) == 1)
+#: Whether an address may be a vague location at all: a marker word, a one-character marker
+#: at the end, or two roads joined by a connector (checked before any reading is tried, so
+#: names holding 和, 里 or 前 — 和平路, 千里山, 前进街 — cost one search).
+_GATE = re.compile(
+    "|".join(_MULTI) + f"|[{_SINGLE}]$|(?:与|和|跟|同|及).*(?:{'|'.join(ROAD_SUFFIXES)})$"
+)
+
+
+def might_be_vague(text: str) -> bool:
+    """True when ``text`` holds something `parse_vague` could read."""
+    return _GATE.search(text) is not None
+
+
 GAP_COST_PER_M = 1.0 / 100.0  # lines that stop short of each other: less sure of the junction
 AMBIGUOUS_LANDMARK = -2.0
 
