@@ -158,6 +158,29 @@ def write_hotline(out: Path) -> None:
         w.writerow(["H2", "街面秩序", "处理中", "2025-03-01 09:00", 120.77, 30.75, "占道经营", "x"])
 
 
+#: Residents: (person key, household key, address as written).
+RESIDENTS = [
+    ("P1", "HH-01", "浙江省嘉兴市南湖区新兴街道东栅社区梅湾苑2幢"),
+    ("P2", "HH-01", "梅湾2幢"),  # the published alias of 梅湾苑
+    ("P3", "HH-02", "秀洲区秀水园1幢"),
+]
+
+
+def write_residents(out: Path) -> None:
+    from geoplatform.identifiers import make_id_numbers
+
+    n = len(RESIDENTS)
+    ids = make_id_numbers([330402] * n, [f"1980-05-{i + 1:02d}" for i in range(n)], [11] * n)
+    pd.DataFrame(
+        {
+            "人员编号": [r[0] for r in RESIDENTS],
+            "户号": [r[1] for r in RESIDENTS],
+            "身份证号": list(ids),
+            "居住地址": [r[2] for r in RESIDENTS],
+        }
+    ).to_excel(out / "实有人口.xlsx", index=False, sheet_name="人口")
+
+
 PIPELINE = """\
 # A city in another province, delivered another way (tests/any_city_delivery.py)
 pipeline: anycity
@@ -234,6 +257,14 @@ sources:
     values: {status: {已受理: accepted, 处理中: handling}}
     time_format: "%Y-%m-%d %H:%M"
     attributes: {description: 问题描述, confidence: {column: 置信度, type: float}}
+  - name: residents
+    entity: people
+    format: xlsx
+    path: 实有人口.xlsx
+    sheet: 人口
+    key: 人员编号
+    address: 居住地址
+    columns: {household_key: 户号, id_number: 身份证号}
 """
 
 
@@ -246,6 +277,7 @@ def write_delivery(out: Path) -> Path:
     write_aliases(out)
     write_landmarks(out)
     write_hotline(out)
+    write_residents(out)
     path = out / "pipeline.yaml"
     path.write_text(PIPELINE, encoding="utf-8")
     return path

@@ -25,6 +25,14 @@ def delivery(tmp_path: Path) -> Path:
     return write_delivery(tmp_path / "jiaxing")
 
 
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """The test database, with an HMAC key for the residents' ID numbers."""
+    key = tmp_path / "hmac.key"
+    key.write_text("any-city-test-key-0123456789\n")
+    return Settings(database_url=database_url, home=tmp_path / "home", hmac_key_file=key)
+
+
 def _run(engine: Engine, settings: Settings, path: Path, **options: object) -> RunResult:
     pipeline = load_pipeline(path)
     return run_pipeline(engine, pipeline, settings, RunOptions(**options))  # type: ignore[arg-type]
@@ -166,6 +174,18 @@ def test_roads_aliases_and_landmarks_land_in_their_tables(
     assert abs(school[3] - 120.73) < 1e-5
     assert abs(school[4] - 30.76) < 1e-5
     assert school[5] == "330402001001001"
+
+
+def test_household_keys_land_with_the_residents(
+    engine: Engine, settings: Settings, delivery: Path
+) -> None:
+    result = _run(engine, settings, delivery)
+    assert result.source("residents").counts["read"] == 3
+    with engine.connect() as conn:
+        keys = dict(conn.execute(text("SELECT source_key, household_key FROM people")).all())
+    assert keys["P1"] == keys["P2"] != keys["P3"]
+    assert keys["P1"] is not None
+    assert "HH-01" not in keys.values()  # pseudonymous: a keyed HMAC, not the 户号 itself
 
 
 def test_declared_extra_columns_reach_attributes_typed(
