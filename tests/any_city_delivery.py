@@ -89,6 +89,28 @@ def write_addresses(out: Path) -> None:
     frame.to_csv(out / "标准地址.csv", index=False, encoding="utf-8-sig")
 
 
+#: Door plates: (key, road, number, kind as written, compound, lon, lat).
+DOORS = [
+    ("D1", "中山路", "12", "大门", "梅湾苑", 120.7205, 30.7502),
+    ("D2", "中山路", "15号", "独栋", None, 120.73, 30.7501),
+]
+
+
+def write_doors(out: Path) -> None:
+    pd.DataFrame(
+        {
+            "门牌编码": [d[0] for d in DOORS],
+            "街路巷": [d[1] for d in DOORS],
+            "门牌号": [d[2] for d in DOORS],
+            "类型": [d[3] for d in DOORS],
+            "所属小区": [d[4] for d in DOORS],
+            "区县": ["南湖区"] * len(DOORS),
+            "经度": [d[5] for d in DOORS],
+            "纬度": [d[6] for d in DOORS],
+        }
+    ).to_csv(out / "门牌.csv", index=False, encoding="utf-8-sig")
+
+
 ROADS = [
     (
         "R1",
@@ -217,6 +239,16 @@ sources:
     columns: {address: 地址, level: 类型, district: 所属区县, street: 所属街道,
               community: 所属社区, compound: 小区, building_number: 楼号}
     values: {level: {楼栋: building}}
+  - name: doors
+    entity: door_plates
+    format: csv
+    path: 门牌.csv
+    crs: wgs84
+    key: 门牌编码
+    x: 经度
+    y: 纬度
+    columns: {road: 街路巷, door_number: 门牌号, door_kind: 类型, compound: 所属小区,
+              district: 区县}
   - name: roads
     entity: roads
     format: shapefile
@@ -274,6 +306,7 @@ def write_delivery(out: Path) -> Path:
     write_boundaries(out)
     write_addresses(out)
     write_roads(out)
+    write_doors(out)
     write_aliases(out)
     write_landmarks(out)
     write_hotline(out)

@@ -112,7 +112,7 @@ def test_admin_names_resolve_to_codes_and_bad_names_are_rejected_with_reasons(
             conn.execute(
                 text(
                     "SELECT source_key, district_code || '/' || street_code || '/' ||"
-                    " community_code FROM standard_addresses"
+                    " community_code FROM standard_addresses WHERE source = 'addresses'"
                 )
             ).all()
         )
@@ -176,6 +176,25 @@ def test_roads_aliases_and_landmarks_land_in_their_tables(
     assert school[5] == "330402001001001"
 
 
+def test_door_plates_are_standard_addresses_of_level_door_with_their_kind(
+    engine: Engine, settings: Settings, delivery: Path
+) -> None:
+    result = _run(engine, settings, delivery)
+    assert result.source("doors").counts["loaded"] == 2
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT source_key, level, door_kind, address, door_number, compound,"
+                " district_code, grid_code FROM standard_addresses WHERE source = 'doors'"
+                " ORDER BY source_key"
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("D1", "door", "gate", "中山路12号", "12", "梅湾苑", "330402000000", "330402001001001"),
+        ("D2", "door", "building", "中山路15号", "15号", None, "330402000000", "330402001001001"),
+    ]
+
+
 def test_household_keys_land_with_the_residents(
     engine: Engine, settings: Settings, delivery: Path
 ) -> None:
@@ -218,7 +237,8 @@ def test_a_source_over_its_declared_reject_share_fails_naming_the_cause(
     assert result.source("hotline").status == "blocked"
     assert result.source("roads").status == "loaded"  # independent sources still load
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM standard_addresses")).scalar() == 0
+        query = "SELECT count(*) FROM standard_addresses WHERE source = 'addresses'"
+        assert conn.execute(text(query)).scalar() == 0
 
 
 def test_root_expands_variables_with_defaults(tmp_path: Path, delivery: Path) -> None:
