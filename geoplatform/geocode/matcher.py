@@ -444,7 +444,7 @@ def _element_key(parsed: ParsedAddress, text: str) -> tuple[Any, ...]:
     """What an answer depends on: the admin tokens, road, door, compound, building, group
     (and the whole text when it may be a vague location, whose markers the elements drop)."""
     return (
-        tuple((level, tuple(tokens)) for level, tokens in parsed.admin.items()),
+        text[: parsed.admin_length],  # the admin chain as written decides its tokens
         parsed.road,
         parsed.door,
         parsed.compound,
