@@ -136,6 +136,18 @@ class AddressVariantShares:
     chinese_numerals: float = 0.06
     fullwidth: float = 0.05
     traditional: float = 0.03
+    # the rest of the grammar's variant space (issue 11's failure classes)
+    nonexistent_building: float = 0.01
+    wrong_district: float = 0.01
+    alias_first_two: float = 0.02
+    alias_developer: float = 0.02
+    alias_xiaoqu: float = 0.02
+    typo_road_char: float = 0.01
+    punctuation: float = 0.10
+    bracket_remark: float = 0.03
+    financial_numerals: float = 0.01
+    mixed_numerals: float = 0.01
+    liang_numeral: float = 0.005
 
     def __post_init__(self) -> None:
         for field in fields(self):

@@ -16,6 +16,8 @@ from geoplatform.demo import vocab
 from geoplatform.demo.addresses import AddressBook
 from geoplatform.demo.admin import to_wgs84
 from geoplatform.demo.config import CREDIT_CODE_INVALID_SHARE, ORGANISATION_WITH_COORDINATES_SHARE
+from geoplatform.demo.delivery import delivery
+from geoplatform.demo.presets import active
 from geoplatform.demo.stock import BuildingStock
 from geoplatform.demo.truth import TRUTH_ORGANISATION_COLUMNS, RejectReason
 from geoplatform.demo.variants import FULLWIDTH
@@ -155,7 +157,7 @@ def write_organisations(
         if drop_city[row]:
             labels.append("missing_city")
         else:
-            parts.append(vocab.CITY_NAME)
+            parts.append(active().city_name)
         if drop_district[row]:
             labels.append("missing_district")
         else:
@@ -188,7 +190,9 @@ def write_organisations(
             "单位名称": names,
             "单位类型": label,
             "法定代表人": reps,
-            "联系电话": np.char.add("0473-", rng.integers(2_000_000, 8_000_000, count).astype(str)),
+            "联系电话": np.char.add(
+                active().phone_area + "-", rng.integers(2_000_000, 8_000_000, count).astype(str)
+            ),
             "经营地址": addresses,
             "行业": trades,
             "成立日期": founded,
@@ -197,14 +201,16 @@ def write_organisations(
             "纬度": np.where(with_coordinates, np.round(gcj_lat, 6).astype(str), ""),
         }
     )
-    path = out / ORGANISATION_FILE
+    shape = delivery()
+    path = out / shape.files["organisations"]
     path.parent.mkdir(parents=True, exist_ok=True)
-    with CsvStream(path, ORGANISATION_HEADERS, encoding="utf-8") as stream:
-        stream.write(frame)
+    headers = shape.header_list("organisations", ORGANISATION_HEADERS)
+    with CsvStream(path, headers, encoding=shape.encodings["organisations"]) as stream:
+        stream.write(shape.rename("organisations", frame))
     truth.write(
         pd.DataFrame(
             {
-                "file": ORGANISATION_FILE,
+                "file": shape.files["organisations"],
                 "row": np.arange(1, count + 1),
                 "credit_code": codes,
                 "reject_reason": reject,
@@ -238,6 +244,7 @@ def _organisation_names(
     stock: BuildingStock,
 ) -> list[str]:
     brands = vocab.ORGANISATION_BRANDS
+    city, province = active().org_prefixes
     names = []
     for row, code in enumerate(prefix):
         b = int(building[row])
@@ -250,25 +257,25 @@ def _organisation_names(
         elif code == "91":
             trade = vocab.ENTERPRISE_TRADES[int(rng.integers(len(vocab.ENTERPRISE_TRADES)))]
             names.append(
-                ("乌海市" if rng.random() < 0.7 else "内蒙古")
+                (city if rng.random() < 0.7 else province)
                 + f"{brand}{trade}有限"
                 + ("责任" if rng.random() < 0.3 else "")
                 + "公司"
             )
         elif code == "93":
-            names.append(f"乌海市{district}{brand}种养殖专业合作社")
+            names.append(f"{city}{district}{brand}种养殖专业合作社")
         elif code == "N2":
             names.append(f"{book.community_name[b]}股份经济合作社")
         elif code in ("12", "A1") and stock.buildings.name[b]:
             names.append(stock.buildings.name[b].split("号楼")[0].rstrip("0123456789"))
         elif code == "11":
-            names.append(f"乌海市{district}{BUREAUS[int(rng.integers(len(BUREAUS)))]}")
+            names.append(f"{city}{district}{BUREAUS[int(rng.integers(len(BUREAUS)))]}")
         elif code == "51":
             names.append(
-                f"乌海市{vocab.ENTERPRISE_TRADES[int(rng.integers(len(vocab.ENTERPRISE_TRADES)))]}协会"
+                f"{city}{vocab.ENTERPRISE_TRADES[int(rng.integers(len(vocab.ENTERPRISE_TRADES)))]}协会"
             )
         elif code == "52":
-            names.append(f"乌海市{brand}{'幼儿园' if rng.random() < 0.5 else '培训学校'}")
+            names.append(f"{city}{brand}{'幼儿园' if rng.random() < 0.5 else '培训学校'}")
         else:
-            names.append(f"乌海市{brand}服务中心")
+            names.append(f"{city}{brand}服务中心")
     return names
