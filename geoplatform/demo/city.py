@@ -18,8 +18,8 @@ from geoplatform.demo.admin import AdminLayout, build_admin, build_frame
 from geoplatform.demo.buildings import build_stock, ensure_capacity
 from geoplatform.demo.config import (
     EDITION_YEAR,
+    LABEL_NAMES,
     RESOLVABLE_LEVELS,
-    VARIANT_NAMES,
     AddressVariantShares,
     targets_for_scale,
 )
@@ -324,7 +324,9 @@ def _generate(
 
     step("organisations", 0, targets.organisations)
     with CsvStream(truth_dir / "organisations.csv", TRUTH_ORGANISATION_COLUMNS) as truth:
-        organisations = write_organisations(out, book, stock, targets.organisations, org_rng, truth)
+        organisations = write_organisations(
+            out, book, stock, targets.organisations, org_rng, truth, roads.old_names
+        )
     files.extend(organisations.files)
     step("organisations", targets.organisations, targets.organisations)
 
@@ -416,7 +418,7 @@ def _generate(
         "incident_duplicate_rows": incidents.duplicates,
         "incident_address_only_rows": incidents.address_only,
     }
-    realised = {name: people.variant_counts[name] / max(people.rows, 1) for name in VARIANT_NAMES}
+    realised = {name: people.variant_counts[name] / max(people.rows, 1) for name in LABEL_NAMES}
     pipeline_file = write_pipeline(out, out / "pipeline.yaml")
     if pipeline_path is not None:
         write_pipeline(out, Path(pipeline_path))
@@ -438,7 +440,7 @@ def _generate(
     manifest = report.to_dict()
     manifest.pop("out")
     manifest["reject_reasons"] = list(REJECT_REASONS)
-    manifest["variant_names"] = list(VARIANT_NAMES)
+    manifest["variant_names"] = list(LABEL_NAMES)
     manifest["city"] = {
         "code": active().city_code,
         "name": active().city_name,

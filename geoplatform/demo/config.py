@@ -167,5 +167,17 @@ class AddressVariantShares:
 #: Variant names in assignment order (the order matters for the exclusive ones).
 VARIANT_NAMES: tuple[str, ...] = tuple(field.name for field in fields(AddressVariantShares))
 
+#: Labels derived from a row's place or its other variants, not drawn with a share: which kind of
+#: non-existent address it is, whether it is a village house addressed by lane or by 组, and
+#: whether another member of its household wrote a text that reaches its building.
+DERIVED_VARIANTS: tuple[str, ...] = (
+    "nonexistent_door",
+    "nonexistent_compound",
+    "village_lane",
+    "village_group",
+    "household_partial",
+)
+LABEL_NAMES: tuple[str, ...] = VARIANT_NAMES + DERIVED_VARIANTS
+
 #: Levels a resident address can be resolved to, most to least precise.
 RESOLVABLE_LEVELS: tuple[str, ...] = ("building", "compound", "door", "community", "none")

@@ -20,7 +20,7 @@ from geoplatform.demo.delivery import delivery
 from geoplatform.demo.presets import active
 from geoplatform.demo.stock import BuildingStock
 from geoplatform.demo.truth import TRUTH_ORGANISATION_COLUMNS, RejectReason
-from geoplatform.demo.variants import FULLWIDTH
+from geoplatform.demo.variants import FULLWIDTH, SEPARATORS, TRADITIONAL, chinese_number
 from geoplatform.demo.writers import CsvStream
 from geoplatform.identifiers import CREDIT_CODE_ALPHABET, make_credit_codes
 from geoplatform.spatial.chinese_offsets import wgs84_to_gcj02
@@ -53,6 +53,7 @@ ORGANISATION_TYPES: tuple[tuple[str, str, float, str], ...] = (
     ("Y1", "其他组织", 0.01, "office"),
     ("A1", "军队单位", 0.003, "institution"),
 )
+SHOP_REMARKS = ("(门面房)", "（一楼商铺）", "(临街)", "【总店】", "（对面是银行）")
 BUREAUS = (
     "市场监督管理局",
     "自然资源局",
@@ -90,6 +91,7 @@ def write_organisations(
     count: int,
     rng: np.random.Generator,
     truth: CsvStream,
+    old_road_names: list[str] | None = None,
 ) -> OrganisationReport:
     """The register (UTF-8 CSV) and its truth rows."""
     shares = np.array([share for _, _, share, _ in ORGANISATION_TYPES])
@@ -150,6 +152,10 @@ def write_organisations(
     drop_city = rng.random(count) < 0.5
     drop_district = rng.random(count) < 0.1
     fullwidth = rng.random(count) < 0.02
+    mess = rng.random((6, count)) < np.array([[0.08], [0.08], [0.04], [0.05], [0.02], [0.05]])
+    old_road, punctuation, numerals, remark, traditional, short_district = mess
+    old_names = old_road_names or [""] * (int(book.road.max()) + 1 if len(book) else 1)
+    pick = rng.integers(0, 1 << 30, count)
     for row in range(count):
         b = int(building[row])
         parts = []
@@ -160,15 +166,37 @@ def write_organisations(
             parts.append(active().city_name)
         if drop_district[row]:
             labels.append("missing_district")
+        elif short_district[row]:
+            parts.append(str(book.district_short[b]))
+            labels.append("short_admin")
         else:
             parts.append(str(book.district_name[b]))
-        parts.append(f"{book.road_name[b]}{book.door_number[b]}号")
+        road = str(book.road_name[b])
+        if old_road[row] and old_names[int(book.road[b])]:
+            road = old_names[int(book.road[b])]
+            labels.append("old_road_name")
+        number = int(book.door_number[b])
+        if numerals[row]:
+            parts.append(f"{road}{chinese_number(number)}号")
+            labels.append("chinese_numerals")
+        else:
+            parts.append(f"{road}{number}号")
         if kinds[b] == "commercial" and floor[row] > 1:
-            parts.append(f"{floor[row]}楼")
-        text = "".join(parts)
+            parts.append(("{}楼", "{}层", "{}F")[int(pick[row]) % 3].format(floor[row]))
+        if remark[row]:
+            parts.append(SHOP_REMARKS[int(pick[row]) % len(SHOP_REMARKS)])
+            labels.append("bracket_remark")
+        if punctuation[row]:
+            text = SEPARATORS[int(pick[row]) % len(SEPARATORS)].join(parts)
+            labels.append("punctuation")
+        else:
+            text = "".join(parts)
         if fullwidth[row]:
             text = text.translate(FULLWIDTH)
             labels.append("fullwidth")
+        if traditional[row]:
+            text = text.translate(TRADITIONAL)
+            labels.append("traditional")
         addresses.append(text)
         variants.append(";".join(labels))
     level = np.where(np.isin(kinds[building], ["special"]), "door", "building")

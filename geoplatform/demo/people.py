@@ -18,8 +18,8 @@ from geoplatform.demo.config import (
     ID_NUMBER_INVALID_SHARE,
     ID_NUMBER_LOWERCASE_X_SHARE,
     KEY_PERSON_SHARE,
+    LABEL_NAMES,
     REFERENCE_DATE,
-    VARIANT_NAMES,
     XLSX_MAX_ROWS,
     AddressVariantShares,
 )
@@ -149,7 +149,7 @@ class PeopleReport:
     key_persons: int = 0
     invalid_id_numbers: int = 0
     lowercase_x: int = 0
-    variant_counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(VARIANT_NAMES, 0))
+    variant_counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LABEL_NAMES, 0))
     level_counts: dict[str, int] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
 
@@ -331,6 +331,11 @@ def write_residents(
         flags = assign_variants(ctx, building, has_room, shares, rng)
         addresses = render_addresses(ctx, building, unit, room, flags, rng)
         levels = resolvable_levels(flags)
+        # a member whose own text reaches only the compound or the gate, in a household where
+        # another member's text reaches the building: the household lifts them
+        reaches = np.zeros(members.shape[0], dtype=bool)
+        np.logical_or.at(reaches, local, levels == "building")
+        flags["household_partial"] = np.isin(levels, ["compound", "door"]) & reaches[local]
         labels = variant_labels(flags)
         expected = np.select(
             [levels == "building", levels == "compound", levels == "door", levels == "community"],

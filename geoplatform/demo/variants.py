@@ -21,7 +21,7 @@ from geoplatform.demo.addresses import (
     TypoIndex,
 )
 from geoplatform.demo.admin import AdminLayout
-from geoplatform.demo.config import VARIANT_NAMES, AddressVariantShares
+from geoplatform.demo.config import LABEL_NAMES, VARIANT_NAMES, AddressVariantShares
 from geoplatform.demo.delivery import delivery
 from geoplatform.demo.presets import active
 from geoplatform.demo.roads import RoadNetwork
@@ -300,6 +300,15 @@ def assign_variants(
         else:
             raise AssertionError(name)
         flags[name] = _pick(rng, eligible, share)
+    district = book.district_name[building]
+    no_fakes = np.array([not ctx.fake_compounds_by_district.get(str(d)) for d in district])
+    door_flavour = (rng.random(n) < 0.5) | no_fakes
+    flags["nonexistent_door"] = flags["nonexistent"] & door_flavour
+    flags["nonexistent_compound"] = flags["nonexistent"] & ~door_flavour
+    road_kind = np.array(ctx.road_kind, dtype=object)[road]
+    village = (kind == "house") & (book.community_kind[building] == "村")
+    flags["village_lane"] = village & (road_kind == "lane") & ~get("nonexistent")
+    flags["village_group"] = village & (road_kind == "group") & ~get("nonexistent")
     return flags
 
 
@@ -318,7 +327,7 @@ def resolvable_levels(flags: dict[str, BoolArray]) -> npt.NDArray[np.object_]:
 
 def variant_labels(flags: dict[str, BoolArray]) -> list[str]:
     """Per row, the variant names it carries joined by ';' ("" for a clean row)."""
-    names = [name for name in VARIANT_NAMES if name in flags]
+    names = [name for name in LABEL_NAMES if name in flags]
     stacked = np.column_stack([flags[name] for name in names])
     return [";".join(name for name, on in zip(names, row, strict=True) if on) for row in stacked]
 
@@ -404,7 +413,7 @@ def render_addresses(
                 f,
                 pick,
                 pick2,
-                bool(choice.fake_door[row]),
+                f["nonexistent_door"],
             )
         )
     return out
@@ -485,7 +494,7 @@ def _render_one(
     if f["nonexistent"]:
         district = str(book.district_name[b])
         fakes = ctx.fake_compounds_by_district.get(district, [])
-        if fake_door or not fakes:
+        if fake_door:
             roads = ctx.urban_roads_by_district.get(district) or [road_index]
             fake_road = roads[pick2 % len(roads)]
             top = max(ctx.max_number.get((fake_road, 0), 0), ctx.max_number.get((fake_road, 1), 0))
