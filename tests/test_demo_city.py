@@ -16,7 +16,13 @@ import shapely
 import yaml
 from pyproj import Transformer
 
-from geoplatform.demo import REJECT_REASONS, AddressVariantShares, generate_city, targets_for_scale
+from geoplatform.demo import (
+    REJECT_REASONS,
+    AddressVariantShares,
+    generate_city,
+    targets_for_scale,
+    vocab,
+)
 from geoplatform.demo.config import EXTENT_LAT, EXTENT_LON, RESOLVABLE_LEVELS, VARIANT_NAMES
 from geoplatform.etl.pipeline import load_pipeline
 from geoplatform.identifiers import is_valid_credit_code, is_valid_id_number, normalise_id_number
@@ -280,7 +286,8 @@ def test_messy_forms_actually_appear(residents: pd.DataFrame) -> None:
         return np.array([name in v.split(";") for v in variants])
 
     assert all(re.search(r"[０-９]", a) for a in address[rows("fullwidth")])
-    assert all(re.search(r"[區號樓單灣烏]", a) for a in address[rows("traditional")])
+    traditional = {t for s, t in vocab.TRADITIONAL.items() if s != t}
+    assert all(set(a) & traditional for a in address[rows("traditional")])
     assert all(
         re.search(
             r"\d+-\d+-\d+", a.translate(str.maketrans("０１２３４５６７８９－", "0123456789-"))
@@ -583,6 +590,7 @@ def test_different_seeds_give_different_cities(city: Path, tmp_path: Path) -> No
 
 
 def test_pipeline_yaml_declares_every_source_with_relative_paths(city: Path) -> None:
+    """Both copies of the committed pipeline find every file from their root."""
     for yaml_path in (city / "pipeline.yaml", city.parent / "etl" / "demo.yaml"):
         document = yaml.safe_load(yaml_path.read_text("utf-8"))
         entities = {source["entity"] for source in document["sources"]}
@@ -595,13 +603,19 @@ def test_pipeline_yaml_declares_every_source_with_relative_paths(city: Path) -> 
             "organisations",
             "incidents",
             "devices",
+            "roads",
+            "compound_aliases",
+            "landmarks",
         }
+        root = yaml_path.parent / document["root"]
+        assert root.resolve() == city.resolve()
         for source in document["sources"]:
             assert not Path(source["path"]).is_absolute()
-            matches = list(yaml_path.parent.glob(source["path"]))
+            matches = list(root.glob(source["path"]))
             assert matches, source["path"]
+            tabular = source["format"] == "xlsx" or source["entity"] == "compound_aliases"
             assert {"name", "format", "crs", "key", "mode"} <= set(source) | (
-                {"crs"} if source["format"] == "xlsx" else set()
+                {"crs"} if tabular else set()
             )
         formats = {
             source["name"]: (source["format"], source.get("encoding"), source.get("crs"))
@@ -612,7 +626,7 @@ def test_pipeline_yaml_declares_every_source_with_relative_paths(city: Path) -> 
         assert formats["hotline"] == ("csv", "gbk", "gcj02")
         assert formats["video_ai"][2] == "bd09"
     pipeline = load_pipeline(city.parent / "etl" / "demo.yaml")
-    assert len(pipeline.spec.sources) == 10
+    assert len(pipeline.spec.sources) == 13
 
 
 def test_report_matches_the_manifest(city: Path, report: dict[str, object]) -> None:
