@@ -149,6 +149,23 @@ def etl_run(
     raise typer.Exit(result.exit_code)
 
 
+@etl_app.command("schema")
+def etl_schema(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of pipeline files (for editors: yaml-language-server, VS Code)."""
+    from geoplatform.etl.schema import pipeline_json_schema
+
+    text = json.dumps(pipeline_json_schema(), ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        out.print(f"wrote {output}")
+
+
 @etl_app.command("status")
 def etl_status(
     limit: Annotated[int, typer.Option(help="How many runs to show.")] = 10,
