@@ -9,6 +9,7 @@ settings to within rounding whenever enough rows qualify.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -293,10 +294,12 @@ def assign_variants(
             eligible &= ~get("chinese_numerals") & ~get("fullwidth") & ~get("door_only")
             eligible &= ~get("financial_numerals") & ~get("mixed_numerals")
             if name == "mixed_numerals":
-                tall = book.building_number[building] >= 11
-                eligible &= tall | (~get("missing_road") & (book.door_number[building] >= 11))
-            if name == "liang_numeral":
-                eligible &= has_room
+                number = book.building_number[building]
+                door = book.door_number[building]
+                tall = mixable(number)
+                eligible &= tall | (~get("missing_road") & mixable(door) & (door < 1000))
+            if name == "liang_numeral":  # 两 for a 2: 两号楼, 两单元
+                eligible &= book.building_number[building] == 2
         else:
             raise AssertionError(name)
         flags[name] = _pick(rng, eligible, share)
@@ -362,6 +365,12 @@ def chinese_digits(value: int, circle: bool = False) -> str:
     """Digit by digit, as room numbers are read (401 → 四零一, or 四〇一)."""
     digits = "〇" + vocab.CHINESE_DIGITS[1:] if circle else vocab.CHINESE_DIGITS
     return "".join(digits[int(d)] for d in str(value))
+
+
+def mixable(value: Any) -> Any:
+    """Numbers whose Chinese form can end in an Arabic digit (十2, 二百九十8): 11–999 not ending
+    in 0 (works on ints and arrays)."""
+    return (value >= 11) & (value % 10 != 0)
 
 
 def financial(value: int) -> str:
@@ -524,7 +533,7 @@ def _render_one(
     if not f["missing_road"]:
         only_number = f["door_only"] or f["missing_building"]
         door = chinese_number(door_number) if numerals and only_number else str(door_number)
-        if f["mixed_numerals"] and int(book.building_number[b]) < 11 and door_number % 10:
+        if f["mixed_numerals"] and not mixable(int(book.building_number[b])):
             door = chinese_number(door_number)[:-1] + str(door_number % 10)
         parts.append(f"{road}{door}号")
     if f["door_only"]:
@@ -562,8 +571,10 @@ def _render_one(
     number_text = chinese_number(number) if numerals else str(number)
     if f["financial_numerals"]:
         number_text = financial(number)
-    elif f["mixed_numerals"]:
-        number_text = chinese_number(number)[:-1] + str(number % 10) if number % 10 else str(number)
+    elif f["liang_numeral"] and number == 2:
+        number_text = "两"
+    elif f["mixed_numerals"] and mixable(number):
+        number_text = chinese_number(number)[:-1] + str(number % 10)
     default = delivery().building_label
     options = [s for s in BUILDING_SUFFIXES if s != default]
     suffix = options[pick2 % len(options)] if f["building_suffix"] else default
@@ -578,6 +589,9 @@ def _finish(parts: list[str], f: dict[str, bool], pick: int) -> str:
         parts = [*parts[:at], REMARKS[pick % len(REMARKS)], *parts[at:]]
     if f.get("punctuation"):
         sep = SEPARATORS[(pick // 7) % len(SEPARATORS)]
+        if len(parts) == 1:  # one element group: separate the door from what follows it
+            head, mark, tail = parts[0].partition("号")
+            parts = [head + mark, tail] if mark and tail else [head[:2], head[2:] + mark + tail]
         text = sep.join(parts)
     else:
         text = "".join(parts)

@@ -79,7 +79,13 @@ def score_loaded(conn: Connection, city: Path) -> Scores:
     rows = rows.fillna({"building": "", "level": "none", "grid_code_got": ""})
     placed = ~rows["level"].isin(["none", ""])
     on_building = rows["building"] == rows["building_id"]
-    right_grid = rows["grid_code_got"] == rows["grid_code"]
+    # a community answer names no grid: its point is right when it lies in the right community
+    community_answer = rows["level"] == "community"
+    right_grid = np.where(
+        community_answer,
+        rows["grid_code_got"].str[:12] == rows["community_code"],
+        rows["grid_code_got"] == rows["grid_code"],
+    )
     resolvable = rows["resolvable_level"]
     wrong = placed & np.where(rows["building"] != "", ~on_building, ~right_grid)
     wrong |= placed & (resolvable == "none")
