@@ -7,6 +7,7 @@ the sources that needed it saying what they waited for.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,14 @@ from tests.any_city_delivery import CITY, write_delivery
 @pytest.fixture
 def delivery(tmp_path: Path) -> Path:
     return write_delivery(tmp_path / "jiaxing")
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """The test database, with an HMAC key for the residents' ID numbers."""
+    key = tmp_path / "hmac.key"
+    key.write_text("any-city-test-key-0123456789\n")
+    return Settings(database_url=database_url, home=tmp_path / "home", hmac_key_file=key)
 
 
 def _run(engine: Engine, settings: Settings, path: Path, **options: object) -> RunResult:
@@ -103,7 +112,7 @@ def test_admin_names_resolve_to_codes_and_bad_names_are_rejected_with_reasons(
             conn.execute(
                 text(
                     "SELECT source_key, district_code || '/' || street_code || '/' ||"
-                    " community_code FROM standard_addresses"
+                    " community_code FROM standard_addresses WHERE source = 'addresses'"
                 )
             ).all()
         )
@@ -167,6 +176,37 @@ def test_roads_aliases_and_landmarks_land_in_their_tables(
     assert school[5] == "330402001001001"
 
 
+def test_door_plates_are_standard_addresses_of_level_door_with_their_kind(
+    engine: Engine, settings: Settings, delivery: Path
+) -> None:
+    result = _run(engine, settings, delivery)
+    assert result.source("doors").counts["loaded"] == 2
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT source_key, level, door_kind, address, door_number, compound,"
+                " district_code, grid_code FROM standard_addresses WHERE source = 'doors'"
+                " ORDER BY source_key"
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("D1", "door", "gate", "中山路12号", "12", "梅湾苑", "330402000000", "330402001001001"),
+        ("D2", "door", "building", "中山路15号", "15号", None, "330402000000", "330402001001001"),
+    ]
+
+
+def test_household_keys_land_with_the_residents(
+    engine: Engine, settings: Settings, delivery: Path
+) -> None:
+    result = _run(engine, settings, delivery)
+    assert result.source("residents").counts["read"] == 3
+    with engine.connect() as conn:
+        keys = dict(conn.execute(text("SELECT source_key, household_key FROM people")).all())
+    assert keys["P1"] == keys["P2"] != keys["P3"]
+    assert keys["P1"] is not None
+    assert "HH-01" not in keys.values()  # pseudonymous: a keyed HMAC, not the 户号 itself
+
+
 def test_declared_extra_columns_reach_attributes_typed(
     engine: Engine, settings: Settings, delivery: Path
 ) -> None:
@@ -197,7 +237,8 @@ def test_a_source_over_its_declared_reject_share_fails_naming_the_cause(
     assert result.source("hotline").status == "blocked"
     assert result.source("roads").status == "loaded"  # independent sources still load
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM standard_addresses")).scalar() == 0
+        query = "SELECT count(*) FROM standard_addresses WHERE source = 'addresses'"
+        assert conn.execute(text(query)).scalar() == 0
 
 
 def test_root_expands_variables_with_defaults(tmp_path: Path, delivery: Path) -> None:
@@ -241,3 +282,40 @@ def test_the_json_schema_validates_every_committed_pipeline_and_refuses_mistakes
     messages = " ".join(e.message for e in validator.iter_errors(data))
     assert "'roadz' is not one of" in messages
     assert "'colour' is not one of" in messages
+
+
+def test_a_layer_exposes_the_attributes_in_features_and_tiles(
+    engine: Engine, settings: Settings, delivery: Path, tmp_path: Path, database_url: str
+) -> None:
+    import mapbox_vector_tile
+    import morecantile
+
+    from tests.tiles_fixtures import client, live_server, tile_settings
+
+    _run(engine, settings, delivery)
+    with live_server(tile_settings(database_url, tmp_path)) as base:
+        http = client(base)
+        page = http.get("/collections/incidents/items", params={"limit": 10}).json()
+        by_key = {f["properties"]["id"]: f["properties"] for f in page["features"]}
+        attributes = sorted(
+            json.dumps(p["attributes"], ensure_ascii=False, sort_keys=True) for p in by_key.values()
+        )
+        assert attributes == [
+            '{"confidence": 0.9, "description": "路灯不亮"}',
+            '{"description": "占道经营"}',
+        ]
+        # filters and sort keys name plain properties only: a clear 400, not a SQL error
+        bad = http.get("/collections/incidents/items", params={"filter": "attributes = 'x'"})
+        assert bad.status_code == 400
+        assert "JSON object" in bad.text
+        assert (
+            http.get("/collections/incidents/items", params={"sortby": "attributes"}).status_code
+            == 400
+        )
+        tile = morecantile.tms.get("WebMercatorQuad").tile(120.72, 30.75, 17)
+        response = http.get(f"/tiles/incidents/{tile.z}/{tile.x}/{tile.y}.mvt")
+        assert response.status_code == 200
+        decoded = mapbox_vector_tile.decode(response.content)
+        properties = [f["properties"] for f in decoded["incidents"]["features"]]
+        assert [p.get("description") for p in properties] == ["路灯不亮"]
+        assert properties[0]["confidence"] == pytest.approx(0.9)
