@@ -93,15 +93,21 @@ def test_jiaxing_address_table_names_its_areas_and_carries_no_codes(jiaxing: Pat
     table = pd.read_csv(jiaxing / JIAXING.files["addresses"], dtype=str, encoding="gbk")
     assert not {"区县代码", "街道代码", "社区代码", "社区", "街路巷"} & set(table.columns)
     assert {"所属区县", "所属街道", "所属社区", "道路名称", "楼幢号"} <= set(table.columns)
-    assert set(table["地址级别"]) == {"楼幢", "小区", "门牌"}
-    assert table.loc[table["地址级别"] == "楼幢", "楼幢号"].str.fullmatch(r"\d+幢").all()
-    groups = table[table["道路名称"].fillna("").str.fullmatch(r"\d+组")]
+    assert set(table["地址级别"]) == {"楼幢"}
+    assert table["楼幢号"].str.fullmatch(r"\d+幢").all()
+    doors = pd.read_csv(jiaxing / JIAXING.files["doors"], dtype=str, encoding="gbk")
+    assert set(doors["门牌类型"]) == {"小区大门", "独立建筑"}
+    assert not {"社区代码", "区县代码"} & set(doors.columns)
+    gates = doors[doors["门牌类型"] == "小区大门"]
+    assert gates["所属小区"].notna().all()
+    assert set(table["小区名称"]) <= set(gates["所属小区"])
+    groups = doors[doors["街路巷"].str.fullmatch(r"\d+组")]
     assert len(groups) > 0
     assert groups["所属社区"].str.endswith("村").all()
-    assert (groups["完整地址"].str.contains(r"村\d+组\d+号")).all()
     # the evaluation resolves the names to codes from the delivered boundaries alone
     resolved = read_standard_addresses(jiaxing)
     assert (resolved["社区代码"].str.len() == 12).all()
+    assert set(resolved["地址类型"]) == {"楼栋", "小区", "门牌"}
 
 
 def test_both_presets_deliver_roads_aliases_landmarks_and_household_keys(
@@ -121,8 +127,8 @@ def test_both_presets_deliver_roads_aliases_landmarks_and_household_keys(
     sheet = load_workbook(jiaxing / JIAXING.files["aliases"], read_only=True)["俗称"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == ("俗称", "标准名称", "所属社区", "所属街道")
-    standard = pd.read_csv(jiaxing / JIAXING.files["addresses"], dtype=str, encoding="gbk")
-    assert {r[1] for r in rows[1:]} <= set(standard["小区名称"].dropna())
+    standard = pd.read_csv(jiaxing / JIAXING.files["doors"], dtype=str, encoding="gbk")
+    assert {r[1] for r in rows[1:]} <= set(standard["所属小区"].dropna())
     wh_aliases = pd.read_csv(wuhai / "addresses/小区别名.csv", dtype=str, encoding="utf-8-sig")
     assert list(wh_aliases.columns) == ["别名", "小区名称", "社区代码"]
     assert len(wh_aliases) > 0

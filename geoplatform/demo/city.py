@@ -177,21 +177,48 @@ def _write_buildings(out: Path, stock: BuildingStock, book: AddressBook) -> list
     return write_gbk_shapefile(path, delivery().rename("buildings", frame))
 
 
-def _write_addresses(out: Path, book: AddressBook) -> Path:
+def _write_addresses(out: Path, book: AddressBook) -> list[Path]:
+    """The standard-address table; where the door plates come from the public-security bureau
+    on their own (Jiaxing), the plates go to their own file and the table keeps the buildings."""
     shape = delivery()
     path = out / shape.files["addresses"]
     path.parent.mkdir(parents=True, exist_ok=True)
     table = book.table.copy()
     table["X坐标"] = table["X坐标"].map(lambda v: f"{v:.3f}")
     table["Y坐标"] = table["Y坐标"].map(lambda v: f"{v:.3f}")
+    written = [path]
     if not shape.address_codes:  # names only; the aliases come as their own list
         table = table.drop(columns=["区县代码", "街道代码", "社区代码", "小区别名"])
         table["地址类型"] = table["地址类型"].replace({"楼栋": "楼幢"})
+    if "doors" in shape.files:
+        plate = table["地址类型"].isin(["门牌", "小区"])
+        doors = pd.DataFrame(
+            {
+                "门牌ID": table.loc[plate, "地址编码"],
+                "所属区县": table.loc[plate, "区县"],
+                "所属街道": table.loc[plate, "街道"],
+                "所属社区": table.loc[plate, "社区"],
+                "街路巷": table.loc[plate, "街路巷"],
+                "门牌号": table.loc[plate, "门牌号"],
+                "门牌类型": table.loc[plate, "地址类型"].map(
+                    {"小区": "小区大门", "门牌": "独立建筑"}
+                ),
+                "所属小区": table.loc[plate, "小区名称"],
+                "建筑物编码": table.loc[plate, "建筑编号"],
+                "横坐标": table.loc[plate, "X坐标"],
+                "纵坐标": table.loc[plate, "Y坐标"],
+            }
+        )
+        door_path = out / shape.files["doors"]
+        with CsvStream(door_path, list(doors.columns), encoding=shape.encodings["doors"]) as stream:
+            stream.write(doors)
+        written.append(door_path)
+        table = table[~plate]
     table = shape.rename("addresses", table)
     encoding = shape.encodings["addresses"]
     with CsvStream(path, list(table.columns), encoding=encoding) as stream:
         stream.write(table)
-    return path
+    return written
 
 
 def _write_place_names(
@@ -303,7 +330,7 @@ def _generate(
     step("boundaries", 0, 1)
     files.extend(_write_boundaries(out, layout, roads, stock))
     files.extend(_write_buildings(out, stock, book))
-    files.append(_write_addresses(out, book))
+    files.extend(_write_addresses(out, book))
     developers = developer_of(list(stock.compounds.name), place_rng)
     files.extend(_write_place_names(out, layout, stock, book, developers))
     step("boundaries", 1, 1)

@@ -76,6 +76,7 @@ JIAXING = Delivery(
         "boundaries": "boundaries/jx_xzq_wg.gpkg",
         "buildings": "buildings/JZW_建筑物面.shp",
         "addresses": "addresses/嘉兴市标准地址库.csv",
+        "doors": "addresses/公安门牌.csv",
         "roads": "roads/道路中心线.shp",
         "aliases": "addresses/小区俗称对照表.xlsx",
         "landmarks": "poi/兴趣点POI.csv",
@@ -87,6 +88,7 @@ JIAXING = Delivery(
     },
     encodings={
         "addresses": "gbk",
+        "doors": "gbk",
         "aliases": "xlsx",
         "landmarks": "gbk",
         "organisations": "utf-8-sig",

@@ -48,6 +48,27 @@ def read_standard_addresses(city: Path) -> pd.DataFrame:
     table = pd.read_csv(path, dtype=str, encoding=shape.encodings["addresses"])
     back = {v: k for k, v in shape.headers.get("addresses", {}).items()}
     table = table.rename(columns=back)
+    if "doors" in shape.files:  # door plates delivered on their own
+        doors = pd.read_csv(
+            city / shape.files["doors"], dtype=str, encoding=shape.encodings["doors"]
+        )
+        doors = doors.rename(
+            columns={
+                "门牌ID": "地址编码",
+                "所属区县": "区县",
+                "所属街道": "街道",
+                "所属社区": "社区",
+                "所属小区": "小区名称",
+                "建筑物编码": "建筑编号",
+                "横坐标": "X坐标",
+                "纵坐标": "Y坐标",
+            }
+        )
+        doors["地址类型"] = doors.pop("门牌类型").map({"小区大门": "小区", "独立建筑": "门牌"})
+        doors["标准地址"] = (
+            doors["区县"] + doors["街道"] + doors["社区"] + doors["街路巷"] + doors["门牌号"]
+        ) + doors["小区名称"].fillna("")
+        table = pd.concat([table, doors], ignore_index=True)
     if "社区代码" not in table.columns:
         import geopandas as gpd
 
