@@ -13,7 +13,6 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-import yaml
 from pyproj import Transformer
 
 from geoplatform.demo import (
@@ -24,7 +23,6 @@ from geoplatform.demo import (
     vocab,
 )
 from geoplatform.demo.config import EXTENT_LAT, EXTENT_LON, RESOLVABLE_LEVELS, VARIANT_NAMES
-from geoplatform.etl.pipeline import load_pipeline
 from geoplatform.identifiers import is_valid_credit_code, is_valid_id_number, normalise_id_number
 from geoplatform.spatial.chinese_offsets import bd09_to_wgs84, gcj02_to_wgs84
 
@@ -36,7 +34,7 @@ TO_METRIC = Transformer.from_crs("EPSG:4326", "EPSG:4545", always_xy=True)
 @pytest.fixture(scope="module")
 def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("city") / "wuhai"
-    report = generate_city(out, scale=SCALE, seed=1, pipeline_path=out.parent / "etl" / "demo.yaml")
+    report = generate_city(out, scale=SCALE, seed=1)
     assert report.counts["residents"] > 0
     return out
 
@@ -587,46 +585,6 @@ def test_different_seeds_give_different_cities(city: Path, tmp_path: Path) -> No
         .area
         > 1e6
     )
-
-
-def test_pipeline_yaml_declares_every_source_with_relative_paths(city: Path) -> None:
-    """Both copies of the committed pipeline find every file from their root."""
-    for yaml_path in (city / "pipeline.yaml", city.parent / "etl" / "demo.yaml"):
-        document = yaml.safe_load(yaml_path.read_text("utf-8"))
-        entities = {source["entity"] for source in document["sources"]}
-        assert entities == {
-            "admin_areas",
-            "grids",
-            "standard_addresses",
-            "buildings",
-            "people",
-            "organisations",
-            "incidents",
-            "devices",
-            "roads",
-            "compound_aliases",
-            "landmarks",
-        }
-        root = yaml_path.parent / document["root"]
-        assert root.resolve() == city.resolve()
-        for source in document["sources"]:
-            assert not Path(source["path"]).is_absolute()
-            matches = list(root.glob(source["path"]))
-            assert matches, source["path"]
-            tabular = source["format"] == "xlsx" or source["entity"] == "compound_aliases"
-            assert {"name", "format", "crs", "key", "mode"} <= set(source) | (
-                {"crs"} if tabular else set()
-            )
-        formats = {
-            source["name"]: (source["format"], source.get("encoding"), source.get("crs"))
-            for source in document["sources"]
-        }
-        assert formats["buildings"] == ("shapefile", "gbk", "EPSG:4545")
-        assert formats["grids"] == ("geopackage", None, "EPSG:4524")
-        assert formats["hotline"] == ("csv", "gbk", "gcj02")
-        assert formats["video_ai"][2] == "bd09"
-    pipeline = load_pipeline(city.parent / "etl" / "demo.yaml")
-    assert len(pipeline.spec.sources) == 13
 
 
 def test_report_matches_the_manifest(city: Path, report: dict[str, object]) -> None:

@@ -279,3 +279,45 @@ def test_jiaxing_loads_as_delivered(
     truth_roads = gpd.read_file(jiaxing / JIAXING.files["roads"], encoding="gbk")
     assert count["roads"] == len(truth_roads)
     assert np.isfinite(truth_roads["QSMP"].dropna().astype(float)).all()
+
+
+def test_wuhai_pipeline_declares_every_source_found_from_its_root(tmp_path: Path) -> None:
+    """Both copies of the committed pipeline find every file from their root."""
+    city = tmp_path / "wuhai"
+    generate_city(city, scale=0.005, seed=1, pipeline_path=tmp_path / "etl" / "demo.yaml")
+    for yaml_path in (city / "pipeline.yaml", city.parent / "etl" / "demo.yaml"):
+        document = yaml.safe_load(yaml_path.read_text("utf-8"))
+        entities = {source["entity"] for source in document["sources"]}
+        assert entities == {
+            "admin_areas",
+            "grids",
+            "standard_addresses",
+            "buildings",
+            "people",
+            "organisations",
+            "incidents",
+            "devices",
+            "roads",
+            "compound_aliases",
+            "landmarks",
+        }
+        root = yaml_path.parent / document["root"]
+        assert root.resolve() == city.resolve()
+        for source in document["sources"]:
+            assert not Path(source["path"]).is_absolute()
+            matches = list(root.glob(source["path"]))
+            assert matches, source["path"]
+            tabular = source["format"] == "xlsx" or source["entity"] == "compound_aliases"
+            assert {"name", "format", "crs", "key", "mode"} <= set(source) | (
+                {"crs"} if tabular else set()
+            )
+        formats = {
+            source["name"]: (source["format"], source.get("encoding"), source.get("crs"))
+            for source in document["sources"]
+        }
+        assert formats["buildings"] == ("shapefile", "gbk", "EPSG:4545")
+        assert formats["grids"] == ("geopackage", None, "EPSG:4524")
+        assert formats["hotline"] == ("csv", "gbk", "gcj02")
+        assert formats["video_ai"][2] == "bd09"
+    pipeline = load_pipeline(city.parent / "etl" / "demo.yaml")
+    assert len(pipeline.spec.sources) == 13

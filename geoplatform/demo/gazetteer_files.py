@@ -12,10 +12,10 @@ import pandas as pd
 
 from geoplatform.demo.addresses import AddressBook
 from geoplatform.demo.admin import AdminLayout, to_wgs84
+from geoplatform.demo.numerals import chinese_number
 from geoplatform.demo.presets import active
 from geoplatform.demo.roads import RoadNetwork
 from geoplatform.demo.stock import BuildingStock
-from geoplatform.demo.variants import chinese_number
 
 ROAD_KINDS = {"urban": "城市道路", "lane": "街巷", "park": "园区道路"}
 LANDMARK_KINDS = {"学校": "school", "医院": "hospital", "市场": "market", "工业": "industrial_park"}

@@ -17,10 +17,11 @@ from geoplatform.demo.addresses import AddressBook
 from geoplatform.demo.admin import to_wgs84
 from geoplatform.demo.config import CREDIT_CODE_INVALID_SHARE, ORGANISATION_WITH_COORDINATES_SHARE
 from geoplatform.demo.delivery import delivery
+from geoplatform.demo.numerals import chinese_number
 from geoplatform.demo.presets import active
 from geoplatform.demo.stock import BuildingStock
 from geoplatform.demo.truth import TRUTH_ORGANISATION_COLUMNS, RejectReason
-from geoplatform.demo.variants import FULLWIDTH, SEPARATORS, TRADITIONAL, chinese_number
+from geoplatform.demo.variants import FULLWIDTH, SEPARATORS, TRADITIONAL
 from geoplatform.demo.writers import CsvStream
 from geoplatform.identifiers import CREDIT_CODE_ALPHABET, make_credit_codes
 from geoplatform.spatial.chinese_offsets import wgs84_to_gcj02

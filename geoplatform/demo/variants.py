@@ -9,7 +9,6 @@ settings to within rounding whenever enough rows qualify.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +23,7 @@ from geoplatform.demo.addresses import (
 from geoplatform.demo.admin import AdminLayout
 from geoplatform.demo.config import LABEL_NAMES, VARIANT_NAMES, AddressVariantShares
 from geoplatform.demo.delivery import delivery
+from geoplatform.demo.numerals import chinese_digits, chinese_number, financial, mixable
 from geoplatform.demo.presets import active
 from geoplatform.demo.roads import RoadNetwork
 from geoplatform.demo.stock import BuildingStock
@@ -34,7 +34,6 @@ IntArray = npt.NDArray[np.int64]
 BUILDING_SUFFIXES = ("栋", "幢", "座", "#楼", "#", "栋楼", "号院", "楼", "号楼")
 SEPARATORS = ("-", ",", "，", "/", " ", "。", "、", "－", "　")
 REMARKS = ("(东门)", "（靠北门）", "(旁边是超市)", "【租户】", "（原址）", "(二楼)")
-FINANCIAL = "零壹贰叁肆伍陆柒捌玖"
 #: one-character typos that are not homophones: look-alike characters
 LOOKALIKES = vocab.pairs(
     "人:入 大:太 土:士 王:玉 木:本 中:申 田:由 白:百 干:千 未:末 天:夫 西:酉 "
@@ -333,51 +332,6 @@ def variant_labels(flags: dict[str, BoolArray]) -> list[str]:
     names = [name for name in LABEL_NAMES if name in flags]
     stacked = np.column_stack([flags[name] for name in names])
     return [";".join(name for name, on in zip(names, row, strict=True) if on) for row in stacked]
-
-
-def chinese_number(value: int) -> str:
-    """Integer → Chinese numerals as written in addresses (12 → 十二, 154 → 一百五十四)."""
-    digits = vocab.CHINESE_DIGITS
-    if value < 10:
-        return digits[value]
-    if value < 20:
-        return "十" + (digits[value % 10] if value % 10 else "")
-    if value < 100:
-        return digits[value // 10] + "十" + (digits[value % 10] if value % 10 else "")
-    if value < 1000:
-        rest = value % 100
-        tail = (
-            ""
-            if rest == 0
-            else (
-                "零" + digits[rest]
-                if rest < 10
-                else chinese_number(rest)
-                if rest >= 20
-                else "一" + chinese_number(rest)
-            )
-        )
-        return digits[value // 100] + "百" + tail
-    return chinese_digits(value)
-
-
-def chinese_digits(value: int, circle: bool = False) -> str:
-    """Digit by digit, as room numbers are read (401 → 四零一, or 四〇一)."""
-    digits = "〇" + vocab.CHINESE_DIGITS[1:] if circle else vocab.CHINESE_DIGITS
-    return "".join(digits[int(d)] for d in str(value))
-
-
-def mixable(value: Any) -> Any:
-    """Numbers whose Chinese form can end in an Arabic digit (十2, 二百九十8): 11–999 not ending
-    in 0 (works on ints and arrays)."""
-    return (value >= 11) & (value % 10 != 0)
-
-
-def financial(value: int) -> str:
-    """Financial numerals as some write them (12 → 拾贰, 3 → 叁)."""
-    text = chinese_number(value)
-    table = str.maketrans(vocab.CHINESE_DIGITS + "十百", FINANCIAL + "拾佰")
-    return text.translate(table)
 
 
 @dataclass
