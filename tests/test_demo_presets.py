@@ -321,3 +321,16 @@ def test_wuhai_pipeline_declares_every_source_found_from_its_root(tmp_path: Path
         assert formats["video_ai"][2] == "bd09"
     pipeline = load_pipeline(city.parent / "etl" / "demo.yaml")
     assert len(pipeline.spec.sources) == 13
+
+
+def test_the_cli_names_the_presets_when_given_an_unknown_one(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from geoplatform.cli import app
+
+    result = CliRunner().invoke(
+        app, ["demo", "generate", "--preset", "atlantis", "--out", str(tmp_path / "x")]
+    )
+    assert result.exit_code == 2
+    assert "jiaxing" in result.output
+    assert not (tmp_path / "x").exists()

@@ -38,6 +38,12 @@ def demo_generate(
 ) -> None:
     """Write a city's source files as departments deliver them, its pipeline and ground truth."""
     from geoplatform.demo import generate_city
+    from geoplatform.demo.presets import PRESETS
+
+    if preset not in PRESETS:
+        raise typer.BadParameter(
+            f"unknown preset {preset!r}: one of {', '.join(sorted(PRESETS))}", param_hint="--preset"
+        )
 
     with Progress(
         TextColumn("{task.description:<14}"),
