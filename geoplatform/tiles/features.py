@@ -7,8 +7,10 @@ geometry's positions are moved (per vertex, exactly) and put in that CRS's axis 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from psycopg import AsyncConnection, sql
@@ -37,6 +39,18 @@ class ItemsQuery:
     sortby: tuple[tuple[str, bool], ...]
     crs: FeatureCrs
     after: Any = None  # keyset cursor from a `next` link: rows with an id above it (id order)
+
+
+def whole_days(filters: Filters, text: str | None) -> Filters:
+    """A bare date in `datetime` is that whole UTC day (OGC API Features 7.15.4): `2024-01-12`
+    and an interval ending `/2024-01-31` include the day's last instant. (Tiles and heatmaps keep
+    the shared parser's own day handling: heatmaps count city-local days.)"""
+    if text is None or filters.end is None:
+        return filters
+    if len(text.split("/")[-1].strip()) != 10:
+        return filters
+    end = filters.end + timedelta(days=1) - timedelta(microseconds=1)
+    return dataclasses.replace(filters, end=end)
 
 
 def parse_limit(value: int | None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pygeofilter.ast as ast
@@ -37,28 +37,19 @@ def _instant(text: str, name: str) -> datetime:
     return parsed
 
 
-def _day_end(text: str, parsed: datetime) -> datetime:
-    """A bare date (RFC 3339 full-date) as an end means the whole of that day (UTC)."""
-    if len(text.strip()) == 10:
-        return parsed + timedelta(days=1) - timedelta(microseconds=1)
-    return parsed
-
-
 def parse_datetime(text: str | None) -> tuple[datetime | None, datetime | None] | None:
     """OGC `datetime`: an instant, or `start/end` with `..` (or empty) for an open end."""
     if text is None or text.strip() == "":
         return None
     if "/" not in text:
         instant = _instant(text, "datetime")
-        return instant, _day_end(text, instant)
+        return instant, instant
     parts = text.split("/")
     if len(parts) != 2:
         raise InvalidParameter("datetime: use an instant or one interval start/end")
     start_text, end_text = parts
     start = None if start_text.strip() in ("", "..") else _instant(start_text, "datetime")
     end = None if end_text.strip() in ("", "..") else _instant(end_text, "datetime")
-    if end is not None:
-        end = _day_end(end_text, end)
     if start is None and end is None:
         raise InvalidParameter("datetime: an interval needs at least one end")
     if start is not None and end is not None and start > end:

@@ -27,6 +27,7 @@ from geoplatform.tiles.features import (
     parse_limit,
     parse_properties,
     parse_sortby,
+    whole_days,
 )
 from geoplatform.tiles.html import features_page, wants_html
 from geoplatform.tiles.params import Filters, InvalidParameter
@@ -134,7 +135,7 @@ def features_router(context: Callable[..., Any] = get_context) -> APIRouter:
             )
         out_crs = parse_feature_crs(crs, "crs")
         in_filter_crs = parse_feature_crs(filter_crs, "filter-crs")
-        filters = Filters.parse(datetime, category, filter, filter_lang)
+        filters = whole_days(Filters.parse(datetime, category, filter, filter_lang), datetime)
         if filters.cql is not None and not in_filter_crs.is_default:
             filters = dataclasses.replace(
                 filters,
