@@ -13,8 +13,8 @@ from sqlalchemy import Table
 
 from geoplatform import schema
 
-FieldKind = Literal["text", "int", "float", "time", "code"]
-GeometryKind = Literal["point", "polygon", "footprint"]
+FieldKind = Literal["text", "int", "float", "time", "code", "list"]
+GeometryKind = Literal["point", "polygon", "footprint", "line", "none"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class Field:
     default: str | None = None
     restricted: bool = False  # personal: stored only in the restricted schema
     stored: bool = True  # False: used by the ETL (e.g. a reference), not a table column
+    resolves: str | None = None  # an admin area's name, resolved into this code field
 
 
 @dataclass(frozen=True)
@@ -41,13 +42,18 @@ class Entity:
     table: Table
     geometry: GeometryKind
     fields: tuple[Field, ...]
-    located: bool = True  # carries grid_code and h3_r11
+    located: bool = True  # carries grid_code and h3_r11 (point entities)
     geocodable: bool = False  # rows with an address and no point are geocoded
     require_location: bool = True  # default: a row that cannot be placed is rejected
     rank: int = 50  # load order: reference layers first
     default_key: str | None = None  # target field used as source_key when `key` is not given
     time_order: tuple[str, ...] = ()  # time fields that must not precede the first one
     extra: dict[str, str] = field(default_factory=dict)  # staging-only columns: name -> SQL type
+
+    @property
+    def admin_names(self) -> tuple[Field, ...]:
+        """Fields that name an admin area (district, street, community) to resolve to a code."""
+        return tuple(f for f in self.fields if f.resolves is not None)
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -60,12 +66,29 @@ class Entity:
         return tuple(f.name for f in self.fields)
 
     @property
+    def is_gazetteer(self) -> bool:
+        """Rows of the standard-address table (addresses, door plates): what the matcher reads."""
+        return self.table is schema.standard_addresses
+
+    @property
     def layer(self) -> str:
         """The layer name tile caches key on (meta.layer_versions.layer)."""
         return self.table.name
 
 
 ADMIN_CODE = r"^[0-9]{12}$"
+
+
+def _admin_fields(*levels: str) -> tuple[Field, ...]:
+    """Code and name fields of the admin chain: a delivery gives either (names are resolved
+    against the loaded admin areas, see `geoplatform.etl.admin_names`)."""
+    out: list[Field] = []
+    for level in levels:
+        out.append(Field(f"{level}_code", "code", pattern=ADMIN_CODE))
+        out.append(Field(level, stored=False, resolves=f"{level}_code"))
+    return tuple(out)
+
+
 GRID_CODE = r"^[0-9]{15}$"
 CREDIT_CODE = r"^[0-9A-HJ-NP-RTUW-Y]{18}$"
 
@@ -123,11 +146,10 @@ ENTITIES: dict[str, Entity] = {
             "point",
             (
                 Field("address", required=True),
-                Field("level", required=True, choices=schema.GEOCODE_LEVELS[:-2]),
-                Field("district_code", "code", pattern=ADMIN_CODE),
-                Field("street_code", "code", pattern=ADMIN_CODE),
-                Field("community_code", "code", pattern=ADMIN_CODE),
+                Field("level", required=True, choices=schema.STANDARD_ADDRESS_LEVELS),
+                *_admin_fields("district", "street", "community"),
                 Field("road"),
+                Field("road_old_names"),
                 Field("door_number"),
                 Field("compound"),
                 Field("building_number"),
@@ -135,6 +157,63 @@ ENTITIES: dict[str, Entity] = {
             ),
             rank=40,
             extra={"building_key": "text"},
+        ),
+        Entity(
+            "door_plates",
+            schema.standard_addresses,
+            "point",
+            (
+                Field("road", required=True),
+                Field("door_number", required=True),
+                Field("door_kind", choices=("gate", "building")),
+                Field("address"),
+                *_admin_fields("district", "street", "community"),
+                Field("road_old_names"),
+                Field("compound"),
+                Field("building_number"),
+                Field("building_key", stored=False),
+            ),
+            rank=40,
+            extra={"building_key": "text"},
+        ),
+        Entity(
+            "roads",
+            schema.roads,
+            "line",
+            (
+                Field("name", required=True),
+                Field("former_names", "list"),
+                Field("kind"),
+                Field("door_min", "int", low=0, high=100000),
+                Field("door_max", "int", low=0, high=100000),
+                *_admin_fields("district", "street"),
+            ),
+            located=False,
+            rank=35,
+        ),
+        Entity(
+            "compound_aliases",
+            schema.compound_aliases,
+            "none",
+            (
+                Field("alias", required=True),
+                Field("compound", required=True),
+                *_admin_fields("district", "street", "community"),
+            ),
+            located=False,
+            rank=45,
+        ),
+        Entity(
+            "landmarks",
+            schema.landmarks,
+            "point",
+            (
+                Field("name", required=True),
+                Field("aliases", "list"),
+                Field("kind"),
+                Field("address"),
+            ),
+            rank=45,
         ),
         Entity(
             "people",
@@ -232,14 +311,17 @@ def stored_columns(entity: Entity) -> list[str]:
     cols = [f.name for f in entity.fields if f.stored and not f.restricted and f.name in table_cols]
     derived = {
         "standard_addresses": ["normalized"],
+        "door_plates": ["level", "normalized"],
         "people": ["building_id", "geocode_level", "geocode_score"],
         "organisations": ["credit_code_valid", "building_id", "geocode_level", "geocode_score"],
-        "incidents": ["geocode_level"],
+        "incidents": ["geocode_level", "geocode_score"],
     }.get(entity.name, [])
     cols += [c for c in derived if c not in cols]
+    cols.append("attributes")
     if entity.geometry == "footprint":
         cols.append("footprint")
-    cols.append("geom")
+    if entity.geometry != "none":
+        cols.append("geom")
     if entity.located:
         cols += ["grid_code", "h3_r11"]
     return cols

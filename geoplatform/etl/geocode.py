@@ -9,7 +9,8 @@ rejected when the source requires a location).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Connection
 from geoplatform.errors import ConfigurationError
 from geoplatform.etl.normalise import Batch, Reason, Rejects
 from geoplatform.etl.pipeline import SourceSpec
+from geoplatform.geocode.result import GeocodeResult
 
 if TYPE_CHECKING:
     from geoplatform.geocode import Matcher
@@ -84,6 +86,74 @@ def frame_rejects(
     return out
 
 
+#: How far (metres) a member's coarse answer may lie from the household's building.
+HOUSEHOLD_REACH_M = 500.0
+
+
+def _accepted(result: GeocodeResult, min_score: float | None) -> bool:
+    return result.accepted and (min_score is None or result.score >= min_score)
+
+
+def lift_households(
+    results: list[GeocodeResult], households: list[Any], min_score: float | None = None
+) -> tuple[list[GeocodeResult], int]:
+    """Members of one household live in one dwelling: when the members whose addresses reach a
+    building all name the same one, the members whose own text reaches only its compound or
+    gate (or was not accepted, but had that building among its candidates) are placed on it.
+    A household whose members name different buildings is left as it is. Returns the results
+    and how many were lifted."""
+    members: dict[str, list[int]] = {}
+    for i, key in enumerate(households):
+        if isinstance(key, str) and key:
+            members.setdefault(key, []).append(i)
+    out = list(results)
+    lifted = 0
+    for rows in members.values():
+        if len(rows) < 2:
+            continue
+        anchors = [
+            results[i]
+            for i in rows
+            if results[i].level == "building"
+            and results[i].building_id is not None
+            and _accepted(results[i], min_score)
+        ]
+        buildings = {a.building_id for a in anchors}
+        if len(buildings) != 1:
+            continue
+        anchor = max(anchors, key=lambda r: r.score)
+        for i in rows:
+            result = results[i]
+            if result.level == "building" and _accepted(result, min_score):
+                continue
+            if _accepted(result, min_score):
+                ok = result.level in ("compound", "door") and _near(result, anchor)
+            else:
+                ok = any(c.building_id == anchor.building_id for c in result.candidates)
+            if ok:
+                out[i] = replace(
+                    anchor,
+                    query=result.query,
+                    normalized=result.normalized,
+                    candidates=result.candidates,
+                    score=min(anchor.score, max(result.score, 0.5)),
+                    accepted=True,
+                )
+                lifted += 1
+    return out, lifted
+
+
+def _near(result: GeocodeResult, anchor: GeocodeResult) -> bool:
+    """Same community and within `HOUSEHOLD_REACH_M` of the household's building."""
+    if result.community_code != anchor.community_code:
+        return False
+    if result.lon is None or result.lat is None or anchor.lon is None or anchor.lat is None:
+        return False
+    dy = (result.lat - anchor.lat) * 111_320.0
+    dx = (result.lon - anchor.lon) * 111_320.0 * math.cos(math.radians(anchor.lat))
+    return math.hypot(dx, dy) <= HOUSEHOLD_REACH_M
+
+
 def geocode_batch(
     batch: Batch, source: SourceSpec, conn: Connection, matchers: MatcherCache
 ) -> tuple[Batch, Review, dict[str, int]]:
@@ -105,6 +175,11 @@ def geocode_batch(
     idx = np.flatnonzero(need)
     addresses = frame["_address"].to_numpy()[idx].tolist()
     results = matchers.get(conn).match_many(addresses)
+    if "household_key" in frame:
+        households = frame["household_key"].to_numpy(dtype=object)[idx].tolist()
+        results, lifted = lift_households(results, households, matchers.min_score)
+        if lifted:
+            batch.counts["household_lifted"] = batch.counts.get("household_lifted", 0) + lifted
     accepted = np.array(
         [
             r.accepted and (matchers.min_score is None or r.score >= matchers.min_score)

@@ -26,6 +26,7 @@ from geoplatform.etl.entities import Entity, stored_columns
 from geoplatform.etl.geocode import Review
 from geoplatform.etl.normalise import Reason, Rejects
 from geoplatform.etl.pipeline import SourceSpec
+from geoplatform.etl.values import pg_array
 from geoplatform.schema import SRID
 
 STAGING = "etl_staging"
@@ -43,6 +44,7 @@ class LoadCounts:
     retired: int = 0
     duplicates: int = 0
     unknown_reference: int = 0
+    derived: int = 0  # admin areas derived from their children (a city without a polygon)
     retire_skipped: bool = False
 
     @property
@@ -104,13 +106,14 @@ def _ewkb(geoms: np.ndarray[Any, np.dtype[np.object_]]) -> np.ndarray[Any, np.dt
 def staging_frame(frame: pd.DataFrame, entity: Entity) -> pd.DataFrame:
     """The frame as staging rows: stored columns, extras, geometry as EWKB hex, content hash."""
     cols = stored_columns(entity)
+    list_fields = {f.name for f in entity.fields if f.kind == "list"}
     out = pd.DataFrame(index=frame.index)
     out["source_key"] = frame["source_key"]
     for c in cols:
         if c == "geom":
             lon = frame["_lon"].to_numpy(dtype=float)
             lat = frame["_lat"].to_numpy(dtype=float)
-            if entity.geometry == "polygon":
+            if entity.geometry in ("polygon", "line"):
                 out[c] = _ewkb(frame["_poly"].to_numpy(dtype=object))
             else:
                 placed = np.isfinite(lon) & np.isfinite(lat)
@@ -121,6 +124,8 @@ def staging_frame(frame: pd.DataFrame, entity: Entity) -> pd.DataFrame:
             out[c] = _ewkb(frame["_poly"].to_numpy(dtype=object))
         elif c == "normalized":
             out[c] = _normalised_addresses(frame["address"])
+        elif c in frame and c in list_fields:
+            out[c] = pg_array(frame[c])
         elif c in frame:
             out[c] = frame[c]
         else:
@@ -150,8 +155,15 @@ def _normalised_addresses(values: pd.Series) -> pd.Series:
 class SourceLoader:
     """Staging and upsert for one source inside the caller's transaction."""
 
-    def __init__(self, conn: Connection, source: SourceSpec, run_id: int) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        source: SourceSpec,
+        run_id: int,
+        derivable: dict[str, str] | None = None,
+    ) -> None:
         self.conn = conn
+        self.derivable = derivable or {}
         self.pg = driver(conn)
         self.source = source
         self.entity = source.target
@@ -267,6 +279,8 @@ class SourceLoader:
             ).format(stg=stg, code=sql.Literal(Reason.DUPLICATE_KEY)),
             params,
         )
+        if self.entity.name == "admin_areas" and self.derivable:
+            counts.derived = self._derive_parents(params)
         counts.unknown_reference = self._check_references(params)
         inserted, updated = self._upsert(params)
         counts.inserted, counts.updated = inserted, updated
@@ -289,49 +303,108 @@ class SourceLoader:
                 )
         return counts
 
+    def _derive_parents(self, params: dict[str, Any]) -> int:
+        """Admin areas the delivery names as parents but has no polygon for (a city whose
+        districts came without it): those the pipeline declares (code and name) are derived
+        as the union of their children, level by level up the chain."""
+        stg = sql.Identifier(STAGING)
+        total = 0
+        codes = list(self.derivable)
+        names = [self.derivable[c] for c in codes]
+        for _ in range(4):  # community → street → district → city at most
+            added = self._count(
+                sql.SQL(
+                    "INSERT INTO {stg} (source_key, code, edition, level, name, parent_code, geom,"
+                    " content_hash, _ord, _row, _file)"
+                    " SELECT d.code, d.code, max(s.edition), l.level, d.name, CASE l.level"
+                    "  WHEN 'city' THEN NULL WHEN 'district' THEN substr(d.code, 1, 4) ||"
+                    "  '00000000' WHEN 'street' THEN substr(d.code, 1, 6) || '000000'"
+                    "  ELSE substr(d.code, 1, 9) || '000' END,"
+                    " ST_Multi(ST_CollectionExtract(ST_Union(s.geom), 3)),"
+                    " substring(decode(md5(ST_AsEWKB(ST_Union(s.geom))::text || d.name"
+                    "  || max(s.edition)), 'hex') FROM 1 FOR 8), -1, 0, 'derived from children'"
+                    " FROM unnest(%(codes)s::text[], %(names)s::text[]) AS d(code, name)"
+                    " CROSS JOIN LATERAL (SELECT CASE WHEN substr(d.code, 5) = '00000000'"
+                    "  THEN 'city' WHEN substr(d.code, 7) = '000000' THEN 'district'"
+                    "  WHEN substr(d.code, 10) = '000' THEN 'street' ELSE 'community' END"
+                    "  AS level) l"
+                    " JOIN {stg} s ON s.parent_code = d.code"
+                    " WHERE NOT EXISTS (SELECT 1 FROM {stg} x WHERE x.code = d.code)"
+                    " AND NOT EXISTS (SELECT 1 FROM admin_areas a WHERE a.code = d.code"
+                    "  AND a.source <> %(source)s)"
+                    " GROUP BY d.code, d.name, l.level"
+                ).format(stg=stg),
+                {**params, "codes": codes, "names": names},
+            )
+            total += added
+            if not added:
+                break
+        if total:
+            with self.pg.cursor() as cur:
+                cur.execute(
+                    sql.SQL(
+                        "INSERT INTO {seen} SELECT source_key FROM {stg} WHERE _ord = -1"
+                    ).format(seen=sql.Identifier(SEEN), stg=stg)
+                )
+        return total
+
     def _check_references(self, params: dict[str, Any]) -> int:
         """Reject staged rows whose codes point at admin areas that do not exist."""
         checks: list[str] = {
             "grids": ["community_code"],
             "standard_addresses": ["district_code", "street_code", "community_code"],
+            "door_plates": ["district_code", "street_code", "community_code"],
+            "roads": ["district_code", "street_code"],
+            "compound_aliases": ["district_code", "street_code", "community_code"],
             "admin_areas": ["parent_code"],
         }.get(self.entity.name, [])
         total = 0
         stg = sql.Identifier(STAGING)
-        for column in checks:
-            also_staged = (
-                sql.SQL(" AND NOT EXISTS (SELECT 1 FROM {stg} x WHERE x.code = s.{c})").format(
-                    stg=stg, c=sql.Identifier(column)
-                )
-                if self.entity.name == "admin_areas"
-                else sql.SQL("")
-            )
-            total += self._count(
-                sql.SQL(
-                    "WITH gone AS (DELETE FROM {stg} s WHERE s.{c} IS NOT NULL AND NOT EXISTS"
-                    " (SELECT 1 FROM admin_areas a WHERE a.code = s.{c}){also}"
-                    " RETURNING s._row, s.source_key, s._file, s.{c} AS code)"
-                    " INSERT INTO etl.rejects (run_id, source, row_number, source_key,"
-                    " reason_code, reason, row_data) SELECT %(run)s, %(source)s, _row,"
-                    " source_key, {reason_code}, {reason} || code, jsonb_build_object('_file',"
-                    " _file) FROM gone"
-                ).format(
-                    stg=stg,
-                    c=sql.Identifier(column),
-                    also=also_staged,
-                    reason_code=sql.Literal(Reason.UNKNOWN_REFERENCE),
-                    reason=sql.Literal(f"{column} is not a loaded admin area: "),
-                ),
-                params,
-            )
+        # an admin area whose parent was refused is refused too, level by level
+        rounds = 5 if self.entity.name == "admin_areas" else 1
+        for _ in range(rounds):
+            removed = 0
+            for column in checks:
+                removed += self._reject_unknown(column, stg, params)
+            total += removed
+            if not removed:
+                break
         return total
+
+    def _reject_unknown(self, column: str, stg: sql.Identifier, params: dict[str, Any]) -> int:
+        """Reject staged rows whose ``column`` names an admin area that is not loaded."""
+        also_staged = (
+            sql.SQL(" AND NOT EXISTS (SELECT 1 FROM {stg} x WHERE x.code = s.{c})").format(
+                stg=stg, c=sql.Identifier(column)
+            )
+            if self.entity.name == "admin_areas"
+            else sql.SQL("")
+        )
+        return self._count(
+            sql.SQL(
+                "WITH gone AS (DELETE FROM {stg} s WHERE s.{c} IS NOT NULL AND NOT EXISTS"
+                " (SELECT 1 FROM admin_areas a WHERE a.code = s.{c}){also}"
+                " RETURNING s._row, s.source_key, s._file, s.{c} AS code)"
+                " INSERT INTO etl.rejects (run_id, source, row_number, source_key,"
+                " reason_code, reason, row_data) SELECT %(run)s, %(source)s, _row,"
+                " source_key, {reason_code}, {reason} || code, jsonb_build_object('_file',"
+                " _file) FROM gone"
+            ).format(
+                stg=stg,
+                c=sql.Identifier(column),
+                also=also_staged,
+                reason_code=sql.Literal(Reason.UNKNOWN_REFERENCE),
+                reason=sql.Literal(f"{column} is not a loaded admin area: "),
+            ),
+            params,
+        )
 
     def _upsert(self, params: dict[str, Any]) -> tuple[int, int]:
         entity = self.entity
         cols = ["source_key", *stored_columns(entity)]
         select: list[sql.Composable] = [sql.SQL("s.{}").format(sql.Identifier(c)) for c in cols]
         joins: sql.Composable = sql.SQL("")
-        if entity.name == "standard_addresses":
+        if entity.is_gazetteer:
             cols.append("building_id")
             select.append(sql.SQL("b.id"))
             restrict = sql.SQL(

@@ -7,11 +7,9 @@ for the keyed HMAC of identifiers (hashlib, ~1 µs a row).
 
 from __future__ import annotations
 
-import hmac
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from hashlib import sha256
 from typing import Any, Final
 
 import numpy as np
@@ -23,6 +21,15 @@ from geoplatform.errors import ConfigurationError, PipelineInvalid
 from geoplatform.etl.entities import Entity
 from geoplatform.etl.extract import RawBatch
 from geoplatform.etl.pipeline import SourceSpec
+from geoplatform.etl.values import (
+    each,
+    formats_of,
+    keyed_hmac,
+    parse_times,
+    source_attributes,
+    split_list,
+    text_values,
+)
 from geoplatform.identifiers import (
     is_valid_credit_code,
     is_valid_id_number,
@@ -63,6 +70,13 @@ class Reason:
 BUILTIN_VALUES: Final[dict[str, dict[str, str]]] = {
     "gender": {"男": "M", "女": "F", "m": "M", "f": "F", "male": "M", "female": "F"},
     "kind": {"基础网格": "basic", "专属网格": "special"},
+    "door_kind": {
+        "大门": "gate",
+        "院门": "gate",
+        "小区大门": "gate",
+        "楼栋": "building",
+        "独栋": "building",
+    },
 }
 _MASK: Final = "***"
 
@@ -108,41 +122,13 @@ class Batch:
     """Clean rows of one batch (`frame`) and the rows rejected from it.
 
     `frame` columns: `_ord`, `_row`, `_file`, `source_key`, the entity's fields (typed),
-    `_lon`/`_lat` (NaN where there is no point yet), `_poly` (polygons, WGS84), `_address`.
+    `_lon`/`_lat` (NaN where there is no point yet), `_poly` (polygons or lines, WGS84),
+    `_address`, `attributes` (JSON text or None).
     """
 
     frame: pd.DataFrame
     rejects: Rejects
     counts: dict[str, int]
-
-
-def keyed_hmac(key: bytes, values: pd.Series) -> pd.Series:
-    """HMAC-SHA256 of each text value (None stays None): links records without the clear text."""
-    return each(values, lambda v: hmac.new(key, v.encode("utf-8"), sha256).digest())
-
-
-def _text(series: pd.Series) -> pd.Series:
-    """Strip text; empty, NaN and 'nan' become None. Numbers read from DBF become text."""
-    out: list[str | None] = []
-    for v in series.tolist():
-        if v is None or (isinstance(v, float) and not np.isfinite(v)) or v is pd.NA:
-            out.append(None)
-            continue
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)  # a DBF/Excel number that is really an integer code
-        text = str(v).strip()
-        out.append(None if text in _EMPTY else text)
-    return pd.Series(out, index=series.index, dtype=object)
-
-
-_EMPTY: Final = frozenset({"", "nan", "NaN", "None", "NULL", "null", "NaT"})
-
-
-def each(values: pd.Series, fn: Callable[[str], Any]) -> pd.Series:
-    """`fn` over the text values of a column; missing values stay None (object dtype, so pandas
-    never turns None into NaN behind our back)."""
-    out = [fn(v) if isinstance(v, str) else None for v in values.tolist()]
-    return pd.Series(out, index=values.index, dtype=object)
 
 
 class _Rejector:
@@ -192,40 +178,7 @@ def _column(raw: RawBatch, source: SourceSpec, column: str) -> pd.Series:
         raise PipelineInvalid(
             f"source {source.name}: column {column!r} is not in {raw.file} (columns: {shown})"
         )
-    return _text(raw.frame[column])
-
-
-_OFFSET = r"(?:Z|[+-]\d\d:?\d\d)$"
-
-
-def _parse_times(values: pd.Series, formats: list[str], timezone: str) -> pd.Series:
-    """Parse text times with the declared formats (`iso` = ISO 8601); naive ones are local
-    times in `timezone`, ones with an offset keep it. The result is UTC; NaT where unparseable.
-    """
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
-    todo = values.notna()
-    for fmt in formats:
-        if not todo.any():
-            break
-        part = values[todo]
-        pattern = "ISO8601" if fmt == "iso" else fmt
-        aware = part.str.contains(_OFFSET, regex=True, na=False)
-        if aware.any():
-            parsed = pd.to_datetime(part[aware], format=pattern, errors="coerce", utc=True)
-            out.loc[parsed.index] = parsed
-        naive = part[~aware]
-        if len(naive):
-            local = pd.to_datetime(naive, format=pattern, errors="coerce")
-            if getattr(local.dt, "tz", None) is None:
-                local = local.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
-            out.loc[local.index] = local.dt.tz_convert("UTC")
-        todo = todo & out.isna()
-    return out
-
-
-def _formats(source: SourceSpec) -> list[str]:
-    fmt = source.time_format
-    return fmt if isinstance(fmt, list) else [fmt]
+    return text_values(raw.frame[column])
 
 
 def normalise(
@@ -242,9 +195,9 @@ def normalise(
     counts: dict[str, int] = {}
     n = len(raw)
     if since is not None and source.watermark in source.columns:
-        times = _parse_times(
+        times = parse_times(
             _column(raw, source, source.columns[source.watermark]),
-            _formats(source),
+            formats_of(source),
             source.timezone or ctx.timezone,
         )
         behind = times.le(since).fillna(False).to_numpy(dtype=bool)
@@ -277,7 +230,7 @@ def normalise(
             lowered = {k.lower(): v for k, v in mapping.items()}
             values = each(values, _mapper(lowered))
         typed = source.columns.get(f.name) in raw.datetime_columns
-        formats = ["iso"] if typed else _formats(source)
+        formats = ["iso"] if typed else formats_of(source)
         frame[f.name] = _typed(values, f.name, entity, source, ctx, rj, formats)
 
     address_cols = source.address_columns
@@ -288,6 +241,9 @@ def normalise(
             frame["address"] = frame["_address"]
     else:
         frame["_address"] = None
+    frame["attributes"] = source_attributes(
+        lambda c: _column(raw, source, c), source, n, source.timezone or ctx.timezone
+    )
 
     _entity_rules(frame, entity, source, ctx, rj, counts)
     _geometry(frame, raw, source, ctx, rj, counts)
@@ -323,12 +279,14 @@ def _typed(
 ) -> pd.Series:
     f = entity.field(name)
     present = values.notna()
+    if f.kind == "list":
+        return split_list(values)
     if f.required:
         # A missing time is a bad time (the demo truth's word); other fields say which is missing.
         code = Reason.BAD_TIME if f.kind == "time" else Reason.MISSING_REQUIRED + name
         rj.reject((~present).to_numpy(), code, f"{name} is missing")
     if f.kind == "time":
-        times = _parse_times(values, formats, source.timezone or ctx.timezone)
+        times = parse_times(values, formats, source.timezone or ctx.timezone)
         bad = present & times.isna()
         rj.reject(bad.to_numpy(), Reason.BAD_TIME, f"{name} is not a time ({formats})")
         return times
@@ -423,6 +381,8 @@ def _entity_rules(
         bad = (kind == "special") != frame["special_type"].notna()
         rj.reject(bad.to_numpy(), Reason.INVALID_VALUE, "a special grid needs its special_type")
         frame["kind"] = kind
+    elif entity.name == "door_plates":
+        _door_plates(frame)
     elif entity.name == "organisations":
         codes = each(frame["credit_code"], normalise_credit_code)
         valid = each(codes, is_valid_credit_code)
@@ -432,6 +392,19 @@ def _entity_rules(
         frame["credit_code_valid"] = valid
     elif entity.name == "people":
         _people(frame, ctx, rj)
+
+
+def _door_plates(frame: pd.DataFrame) -> None:
+    """A door plate is a standard address of level door: its text defaults to road + number
+    (中山路12号), its kind to gate when it leads into a compound, else building."""
+    frame["level"] = "door"
+    number = frame["door_number"].fillna("").str.replace(r"号$", "", regex=True)
+    written = frame["road"].fillna("") + number + "号"
+    frame["address"] = frame["address"].where(frame["address"].notna(), written)
+    inferred = pd.Series(
+        np.where(frame["compound"].notna(), "gate", "building"), index=frame.index, dtype=object
+    )
+    frame["door_kind"] = frame["door_kind"].where(frame["door_kind"].notna(), inferred)
 
 
 def _people(frame: pd.DataFrame, ctx: Context, rj: _Rejector) -> None:
@@ -474,6 +447,8 @@ def _geometry(
     frame["_lon"] = np.full(n, np.nan)
     frame["_lat"] = np.full(n, np.nan)
     frame["_poly"] = None
+    if entity.geometry == "none":
+        return
     crs = _crs(source, raw)
     if entity.geometry == "point":
         if raw.geometry is not None:
@@ -499,6 +474,9 @@ def _geometry(
         geoms = shapely.transform(
             geoms, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], crs))
         )
+    if entity.geometry == "line":
+        _lines(frame, geoms, rj)
+        return
     repaired = repair_polygons(geoms)
     fixed = int((repaired.repaired & ~repaired.emptied).sum())
     counts["repaired_polygons"] = counts.get("repaired_polygons", 0) + fixed
@@ -515,6 +493,23 @@ def _geometry(
         check = check_points(lon, lat, ctx.extent)
         rj.reject(check.rejected, Reason.OUTSIDE_CITY, "footprint is outside the city")
         frame["_lon"], frame["_lat"] = lon, lat
+
+
+def _lines(frame: pd.DataFrame, geoms: NDArray[np.object_], rj: _Rejector) -> None:
+    """Road centre lines as MultiLineStrings; anything else (a point, a polygon, an empty or
+    invalid line) is rejected."""
+    kinds = shapely.get_type_id(geoms)
+    line = (kinds == shapely.GeometryType.LINESTRING) | (
+        kinds == shapely.GeometryType.MULTILINESTRING
+    )
+    usable = line & ~shapely.is_empty(geoms) & shapely.is_valid(geoms)
+    rj.reject(~usable, Reason.INVALID_GEOMETRY, "not a valid (multi)line")
+    out = np.full(len(geoms), None, dtype=object)
+    single = usable & (kinds == shapely.GeometryType.LINESTRING)
+    out[single] = [shapely.MultiLineString([g]) for g in geoms[single]]
+    multi = usable & ~single
+    out[multi] = geoms[multi]
+    frame["_poly"] = out
 
 
 def _crs(source: SourceSpec, raw: RawBatch) -> SourceCRS | None:

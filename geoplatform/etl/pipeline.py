@@ -5,29 +5,8 @@ Errors name the file, the line and what is wrong (``nightly.yaml:14: sources[2].
 to keep every node's line, then validated with pydantic; pydantic's error locations are mapped
 back to lines.
 
-Format (one file, paths relative to it)::
-
-    pipeline: nightly                 # name; defaults to the file name
-    timezone: Asia/Shanghai           # default for naive timestamps
-    city: {extent: [106.6, 39.2, 107.2, 39.9]}   # lon/lat box; the city polygon wins if loaded
-    sources:
-      - name: hotline                 # unique; the `source` of every row it loads
-        entity: incidents             # admin_areas, grids, buildings, standard_addresses,
-                                      # people, organisations, incidents, devices
-        path: incidents/hotline*.csv  # file or glob (or `query:` + `database_url_env:`)
-        format: csv                   # csv, xlsx, shapefile, geopackage, geojson, sql
-        encoding: gbk                 # csv/shapefile text: utf-8 (BOM or not), gbk, gb18030
-        crs: gcj02                    # EPSG:nnnn, wgs84, cgcs2000, gcj02, bd09
-        mode: append                  # snapshot: keys missing from a delivery are retired
-        key: 工单编号                   # natural key column(s)
-        x: 经度                        # point columns (tables); geometry files need none
-        y: 纬度
-        address: 事发地址               # address column(s), joined in order
-        columns: {category: 事件大类, reported_at: 上报时间}
-        constants: {channel: hotline}
-        values: {status: {已结案: closed}}
-        time_format: "%Y/%m/%d %H:%M" # or "iso" (the default)
-        watermark: reported_at        # append sources: skip rows at or before the last load
+The format is documented in docs/pipelines.md and, for editors, as a JSON Schema
+(`geoplatform etl schema`, generated from the models below).
 """
 
 from __future__ import annotations
@@ -56,6 +35,11 @@ from geoplatform.spatial.crs import InvalidCRS, SourceCRS, parse_crs
 Format = Literal["csv", "xlsx", "shapefile", "geopackage", "geojson", "sql"]
 GEOMETRY_FORMATS = frozenset({"shapefile", "geopackage", "geojson"})
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_ADMIN_CODE = re.compile(r"^[0-9]{12}$")
+_ENV = re.compile(
+    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
+)
+AttributeType = Literal["text", "int", "float", "bool", "time"]
 _ENCODINGS = {
     "utf-8": "utf-8-sig",  # a BOM is tolerated whatever is declared: it is never data
     "utf8": "utf-8-sig",
@@ -78,6 +62,34 @@ class CitySpec(_Model):
     extent: tuple[float, float, float, float] = Field(
         description="lon/lat box (min lon, min lat, max lon, max lat)"
     )
+    code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{4}00000000$",
+        description="12-digit code of the city. When the delivery has no polygon for it, the "
+        "city is derived as the union of its districts",
+    )
+    name: str | None = Field(default=None, description="Name of the city (乌海市)")
+    parents: dict[str, str] = Field(
+        default_factory=dict,
+        description="Other admin areas the delivery names as parents but has no polygon for: "
+        "code → name; each is derived as the union of its children",
+    )
+
+    @model_validator(mode="after")
+    def _named(self) -> CitySpec:
+        if (self.code is None) != (self.name is None):
+            raise ValueError("give the city's code and name together")
+        for code in self.parents:
+            if not _ADMIN_CODE.match(code):
+                raise ValueError(f"parents: {code!r} is not a 12-digit admin code")
+        return self
+
+    def derivable(self) -> dict[str, str]:
+        """Admin areas the ETL may derive from their children: code → name."""
+        out = dict(self.parents)
+        if self.code is not None and self.name is not None:
+            out[self.code] = self.name
+        return out
 
     @field_validator("extent")
     @classmethod
@@ -98,34 +110,106 @@ class GeocodeSpec(_Model):
     candidates: int = Field(default=5, ge=1, le=20, description="Candidates kept for review")
 
 
+class AttributeSpec(_Model):
+    """One declared extra column carried into the entity's `attributes` JSON."""
+
+    column: str = Field(description="The delivered column")
+    type: AttributeType = Field(default="text", description="JSON type the value is stored as")
+
+
 class SourceSpec(_Model):
     """One delivered file (or glob, or query) and how its rows become one entity's rows."""
 
-    name: str
-    entity: str
-    format: Format
-    path: str | None = None
-    query: str | None = None
-    database_url_env: str | None = None
-    encoding: str | None = None
-    layer: str | None = None
-    sheet: str | int | None = None
-    crs: str | None = None
-    mode: Literal["snapshot", "append"] = "snapshot"
-    key: str | list[str] | None = None
-    x: str | None = None
-    y: str | None = None
-    address: str | list[str] | None = None
-    columns: dict[str, str] = Field(default_factory=dict)
-    constants: dict[str, str | int | float] = Field(default_factory=dict)
-    values: dict[str, dict[str, str]] = Field(default_factory=dict)
-    time_format: str | list[str] = "iso"
-    timezone: str | None = None
-    watermark: str | None = None
-    require_location: bool | None = None
-    on_no_grid: Literal["reject", "flag"] = "reject"
-    on_swapped: Literal["reject", "correct"] = "reject"
-    building_source: str | None = None
+    name: str = Field(description="Unique in the pipeline; the `source` of every row it loads")
+    entity: str = Field(description="Target entity (see docs/pipelines.md)")
+    format: Format = Field(description="csv, xlsx, shapefile, geopackage, geojson or sql")
+    path: str | None = Field(default=None, description="File or glob, relative to `root`")
+    query: str | None = Field(default=None, description="SQL for a `sql` source")
+    database_url_env: str | None = Field(
+        default=None, description="Environment variable holding the `sql` source's URL"
+    )
+    encoding: str | None = Field(
+        default=None, description="Text encoding: utf-8 (BOM or not), gbk, gb18030"
+    )
+    layer: str | None = Field(default=None, description="Layer of a GeoPackage")
+    sheet: str | int | None = Field(default=None, description="Sheet of an XLSX workbook")
+    crs: str | None = Field(default=None, description="EPSG:nnnn, wgs84, cgcs2000, gcj02 or bd09")
+    mode: Literal["snapshot", "append"] = Field(
+        default="snapshot",
+        description="snapshot: keys missing from a delivery are retired; append: rows add up",
+    )
+    key: str | list[str] | None = Field(
+        default=None, description="Natural key column(s); several are joined with |"
+    )
+    x: str | None = Field(default=None, description="Longitude / easting column")
+    y: str | None = Field(default=None, description="Latitude / northing column")
+    address: str | list[str] | None = Field(
+        default=None, description="Address column(s), joined in order, for geocoding"
+    )
+    columns: dict[str, str] = Field(
+        default_factory=dict, description="Entity field → delivered column"
+    )
+    constants: dict[str, str | int | float] = Field(
+        default_factory=dict, description="Entity field → the value every row gets"
+    )
+    values: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="Entity field → {delivered value: platform value}"
+    )
+    time_format: str | list[str] = Field(
+        default="iso", description="strftime format(s) of time columns, or iso"
+    )
+    timezone: str | None = Field(
+        default=None, description="Time zone of naive times (default: the pipeline's)"
+    )
+    watermark: str | None = Field(
+        default=None, description="Append sources: time field; later runs read only newer rows"
+    )
+    require_location: bool | None = Field(
+        default=None, description="Reject rows that cannot be placed (default per entity)"
+    )
+    on_no_grid: Literal["reject", "flag"] = Field(
+        default="reject", description="A point in no grid: reject it, or load it without one"
+    )
+    on_swapped: Literal["reject", "correct"] = Field(
+        default="reject", description="Swapped latitude/longitude: reject, or swap them back"
+    )
+    building_source: str | None = Field(
+        default=None, description="standard_addresses: the buildings source its keys refer to"
+    )
+    attributes: dict[str, str | AttributeSpec] = Field(
+        default_factory=dict,
+        description="Extra columns to keep: attribute name → column (text) or {column, type}",
+    )
+    max_rejected_share: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="The source fails when more than this share of the rows read is rejected "
+        "(1.0: only when every row is)",
+    )
+    depends_on: list[str] = Field(
+        default_factory=list,
+        description="Sources that must load first (besides the implicit ones); a source whose "
+        "dependency failed is not run",
+    )
+
+    @field_validator("attributes")
+    @classmethod
+    def _attribute_names(cls, v: dict[str, str | AttributeSpec]) -> dict[str, str | AttributeSpec]:
+        for name in v:
+            if not _NAME.match(name):
+                raise ValueError(
+                    f"attribute name {name!r} must be lower-case letters, digits and _"
+                )
+        return v
+
+    @property
+    def attribute_specs(self) -> dict[str, AttributeSpec]:
+        """Declared attributes with their types (a bare column name is text)."""
+        return {
+            k: v if isinstance(v, AttributeSpec) else AttributeSpec(column=v)
+            for k, v in self.attributes.items()
+        }
 
     @field_validator("name")
     @classmethod
@@ -190,8 +274,12 @@ class SourceSpec(_Model):
             raise ValueError("x/y are for tables: geometry files carry their own geometry")
         if (self.x is None) != (self.y is None):
             raise ValueError("give both x and y, or neither")
-        if entity.geometry != "point" and self.format not in GEOMETRY_FORMATS:
+        if entity.geometry in ("polygon", "footprint") and self.format not in GEOMETRY_FORMATS:
             raise ValueError(f"{entity.name} are polygons: deliver them as a geometry file")
+        if entity.geometry == "line" and self.format not in GEOMETRY_FORMATS:
+            raise ValueError(f"{entity.name} are lines: deliver them as a geometry file")
+        if entity.geometry == "none" and (self.x or self.y or self.crs):
+            raise ValueError(f"{entity.name} have no geometry: no x/y or crs")
         tabular_point = entity.geometry == "point" and self.format not in GEOMETRY_FORMATS
         placeable = self.x is not None or (entity.geocodable and self.address_columns)
         if tabular_point and not placeable:
@@ -200,6 +288,9 @@ class SourceSpec(_Model):
             raise ValueError("a source with x/y columns must declare its crs")
         if self.address is not None and "address" in self.columns:
             raise ValueError("give the address either as `address` or in `columns`, not both")
+        for f in entity.admin_names:
+            if f.name in self.columns and f.resolves in self.columns:
+                raise ValueError(f"give {f.resolves} or {f.name} (a name), not both")
         if self.key is None and entity.default_key is None:
             raise ValueError(f"{entity.name} need `key`: the natural key column(s)")
         if self.watermark is not None:
@@ -209,8 +300,8 @@ class SourceSpec(_Model):
                 "time"
             ):
                 raise ValueError(f"watermark {self.watermark!r} must be a time field")
-        if self.building_source is not None and entity.name != "standard_addresses":
-            raise ValueError("building_source is for standard_addresses sources")
+        if self.building_source is not None and not entity.is_gazetteer:
+            raise ValueError("building_source is for standard_addresses and door_plates sources")
         return self
 
     @property
@@ -252,6 +343,11 @@ class PipelineSpec(_Model):
     """A whole pipeline file."""
 
     pipeline: str | None = None
+    root: str | None = Field(
+        default=None,
+        description="Folder relative source paths start from (default: the pipeline's folder); "
+        "$VAR, ${VAR} and ${VAR:-default} are expanded",
+    )
     timezone: str = "Asia/Shanghai"
     city: CitySpec
     geocode: GeocodeSpec = GeocodeSpec()
@@ -273,6 +369,9 @@ class PipelineSpec(_Model):
         for source in self.sources:
             if source.building_source is not None and source.building_source not in seen:
                 raise ValueError(f"building_source {source.building_source!r} is not a source")
+            for other in source.depends_on:
+                if other not in seen or other == source.name:
+                    raise ValueError(f"source {source.name}: depends_on {other!r} is not a source")
         return self
 
 
@@ -298,7 +397,11 @@ class Pipeline:
 
     @property
     def base_dir(self) -> Path:
-        return self.path.parent
+        """Where relative source paths start: `root` (relative to the file) or its folder."""
+        if self.spec.root is None:
+            return self.path.parent
+        root = Path(expand_variables(self.spec.root)).expanduser()
+        return root if root.is_absolute() else self.path.parent / root
 
     def source(self, name: str) -> SourceSpec:
         for s in self.spec.sources:
@@ -312,8 +415,58 @@ class Pipeline:
         return sorted(chosen, key=lambda s: s.target.rank)
 
     def resolve(self, path: str) -> Path:
-        p = Path(os.path.expandvars(path)).expanduser()
+        p = Path(expand_variables(path)).expanduser()
         return p if p.is_absolute() else self.base_dir / p
+
+    def dependencies(self, source: SourceSpec) -> list[str]:
+        """Sources of this pipeline that ``source`` needs loaded first: declared ones and those
+        its entity implies (grids need admin areas; located rows need grids; geocoded rows
+        need the gazetteer; admin names need admin areas; an address table its buildings)."""
+        needs = set(IMPLIED_DEPENDENCIES.get(source.entity, ()))
+        if source.target.located:
+            needs.add("grids")
+        if any(f.name in source.columns for f in source.target.admin_names):
+            needs.add("admin_areas")
+        out = [
+            other.name
+            for other in self.spec.sources
+            if other.name != source.name
+            and (other.entity in needs or other.name in source.depends_on)
+            and other.target.rank < source.target.rank
+        ]
+        out += [n for n in source.depends_on if n not in out]
+        if source.building_source and source.building_source not in out:
+            out.append(source.building_source)
+        return out
+
+
+#: What the matcher reads: the sources a geocoded source waits for.
+GAZETTEER_ENTITIES = ("standard_addresses", "door_plates", "roads", "compound_aliases", "landmarks")
+#: Entities whose sources a source of the key entity needs loaded first.
+IMPLIED_DEPENDENCIES: dict[str, tuple[str, ...]] = {
+    "grids": ("admin_areas",),
+    "standard_addresses": ("admin_areas", "buildings"),
+    "door_plates": ("admin_areas", "buildings"),
+    "people": GAZETTEER_ENTITIES,
+    "organisations": GAZETTEER_ENTITIES,
+    "incidents": GAZETTEER_ENTITIES,
+}
+
+
+def expand_variables(text: str) -> str:
+    """Expand $VAR, ${VAR} and ${VAR:-default} (an unset variable without a default stays as
+    written, so the error names it)."""
+
+    def one(m: re.Match[str]) -> str:
+        name = m["braced"] or m["bare"]
+        value = os.environ.get(name)
+        if value:
+            return value
+        if m["default"] is not None:
+            return m["default"]
+        return m[0]
+
+    return _ENV.sub(one, text)
 
 
 # --- YAML with line numbers ---------------------------------------------------------------------

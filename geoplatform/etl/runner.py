@@ -31,12 +31,13 @@ from sqlalchemy.exc import DBAPIError
 
 from geoplatform.db.errors import translate_database_error
 from geoplatform.errors import EtlLocked, GeoPlatformError
+from geoplatform.etl.admin_names import AdminNames, resolve_admin_names
 from geoplatform.etl.assign import Placement, assign_batch
 from geoplatform.etl.extract import ExtractFailed, extract, fingerprints, source_files
 from geoplatform.etl.geocode import MatcherCache, geocode_batch
 from geoplatform.etl.load import SourceLoader
 from geoplatform.etl.normalise import Context, normalise
-from geoplatform.etl.pipeline import Pipeline, SourceSpec, source_spec_dump
+from geoplatform.etl.pipeline import GAZETTEER_ENTITIES, Pipeline, SourceSpec, source_spec_dump
 from geoplatform.etl.publish import Change, commit_published, publish
 from geoplatform.settings import Settings
 
@@ -70,16 +71,18 @@ EventSink = Callable[[Event], None]
 class SourceResult:
     name: str
     entity: str
-    status: str = "loaded"  # loaded, skipped, failed, dry_run
+    status: str = "loaded"  # loaded, skipped, failed, blocked, dry_run
     counts: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     error: str | None = None
 
     @property
     def balanced(self) -> bool:
-        """read = loaded + unchanged + rejected (retirements are extra)."""
+        """read + derived = loaded + unchanged + rejected (retirements are extra; derived rows
+        are admin areas made from their children, not read from the delivery)."""
         c = self.counts
-        return int(c.get("read", 0)) == sum(int(c.get(k, 0)) for k in _BALANCE)
+        arrived = int(c.get("read", 0)) + int(c.get("derived", 0))
+        return arrived == sum(int(c.get(k, 0)) for k in _BALANCE)
 
 
 _BALANCE = ("loaded", "unchanged", "rejected")
@@ -177,12 +180,19 @@ def run_pipeline(
             emit=emit,
         )
         results = []
+        broken: dict[str, str] = {}  # sources that failed or were blocked → why
         for source in sources:
             emit(Event("source_start", source.name, {"entity": source.entity}))
-            result = _run_source(engine, state, source)
+            waits = [d for d in pipeline.dependencies(source) if d in broken]
+            if waits:
+                result = _blocked(engine, state, source, waits, broken)
+            else:
+                result = _run_source(engine, state, source)
+            if result.status in ("failed", "blocked"):
+                broken[source.name] = result.error or result.status
             results.append(result)
             emit(Event("source_done", source.name, {"result": result}))
-        failed = any(r.status == "failed" for r in results)
+        failed = bool(broken)
         status = "failed" if failed else "succeeded"
         seconds = time.perf_counter() - started
         outcome = RunResult(run_id, pipeline.name, status, results, seconds, options.dry_run)
@@ -301,6 +311,52 @@ def _record(conn: Connection, run_id: int, result: SourceResult) -> None:
     )
 
 
+def _blocked(
+    engine: Engine, state: _RunState, source: SourceSpec, waits: list[str], why: dict[str, str]
+) -> SourceResult:
+    """A source not run because a source it needs failed: it says which and why."""
+    first = waits[0]
+    cause = why[first]
+    cause = cause if not cause.startswith("waits for ") else cause.split(": ", 1)[0]
+    error = f"waits for {first}, which failed: {cause}"
+    if len(waits) > 1:
+        error += f" (and for {', '.join(waits[1:])})"
+    result = SourceResult(source.name, source.entity, status="blocked", error=error)
+    with engine.begin() as conn:
+        _record(conn, state.run_id, result)
+    return result
+
+
+def _check_rejects(source: SourceSpec, counts: dict[str, Any], *, dry_run: bool) -> None:
+    """Fail the source (its transaction rolls back) when every row read was rejected, or more
+    than its declared `max_rejected_share`: a delivery that lost its rows is not a success.
+    A dry run only says so (`would_fail`): it loads nothing, so later sources there see no
+    reference rows and reject what a real run would load."""
+    read, rejected = int(counts.get("read", 0)), int(counts.get("rejected", 0))
+    if read == 0 or rejected == 0:
+        return
+    share = rejected / read
+    if rejected < read and share <= source.max_rejected_share:
+        return
+    reasons = sorted(counts.get("rejected_by_reason", {}).items(), key=lambda kv: -kv[1])
+    causes = ", ".join(f"{code} {n}" for code, n in reasons[:3])
+    if rejected == read:
+        message = f"all {read} rows read were rejected ({causes})"
+    else:
+        message = (
+            f"{rejected} of {read} rows rejected ({share:.0%}), more than the "
+            f"{source.max_rejected_share:.0%} allowed by max_rejected_share ({causes})"
+        )
+    if dry_run:
+        counts["would_fail"] = message
+        return
+    raise SourceRejected(f"source {source.name}: {message}; nothing of it was loaded")
+
+
+class SourceRejected(GeoPlatformError):
+    """Too many of a source's rows were rejected: the source fails and loads nothing."""
+
+
 def _run_source(engine: Engine, state: _RunState, source: SourceSpec) -> SourceResult:
     result = SourceResult(source.name, source.entity)
     try:
@@ -332,7 +388,7 @@ def _run_source(engine: Engine, state: _RunState, source: SourceSpec) -> SourceR
             _record(conn, state.run_id, result)
     elif source.entity in ("admin_areas", "grids"):
         state.placement = None  # reload: grids or the city outline changed
-    elif source.entity == "standard_addresses":
+    elif source.entity in GAZETTEER_ENTITIES:
         state.matchers.invalidate()
     return result
 
@@ -369,8 +425,13 @@ def _load_source(
     if state.placement is not None:
         ctx = Context(state.placement.extent, ctx.timezone, ctx.hmac_key)
 
-    loader = SourceLoader(conn, source, state.run_id)
+    loader = SourceLoader(conn, source, state.run_id, pipeline.spec.city.derivable())
     loader.begin()
+    admin_names = (
+        AdminNames.from_connection(conn)
+        if any(f.name in source.columns for f in source.target.admin_names)
+        else None
+    )
     by_reason: dict[str, int] = {}
     geocoded: dict[str, int] = {}
     max_time = since
@@ -382,6 +443,8 @@ def _load_source(
         counts["read"] += len(raw) - batch.counts.get("behind_watermark", 0)
         for k, v in batch.counts.items():
             counts[k] = counts.get(k, 0) + v
+        if admin_names is not None:
+            batch = resolve_admin_names(batch, source.target, admin_names)
         clock = _tick(timings, "normalise", now)
         batch, review, levels = geocode_batch(batch, source, conn, state.matchers)
         for k, v in levels.items():
@@ -413,6 +476,8 @@ def _load_source(
         by_reason["unknown_reference"] = (
             by_reason.get("unknown_reference", 0) + loaded.unknown_reference
         )
+    if loaded.derived:
+        counts["derived"] = loaded.derived
     counts.update(
         loaded=loaded.loaded,
         inserted=loaded.inserted,
@@ -425,6 +490,7 @@ def _load_source(
     )
     if loaded.retire_skipped:
         counts["retire_skipped"] = "empty delivery: nothing retired"
+    _check_rejects(source, counts, dry_run=options.dry_run)
     change = Change(state.run_id, source.name, source.target.layer, loaded.loaded, loaded.retired)
     versions = publish(conn, change)
     if versions:

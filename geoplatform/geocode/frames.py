@@ -71,7 +71,9 @@ def rows_from_connection(connection: Connection) -> Iterator[dict[str, Any]]:
             s.street_code,
             s.community_code,
             s.road,
+            s.road_old_names,
             s.door_number,
+            s.door_kind,
             s.compound,
             s.building_number,
             s.building_id,
@@ -95,3 +97,68 @@ def rows_from_connection(connection: Connection) -> Iterator[dict[str, Any]]:
     )
     for row in connection.execute(query).mappings():
         yield dict(row)
+
+
+def roads_from_connection(connection: Connection) -> Iterator[dict[str, Any]]:
+    """Rows of `roads`: names, former names, door range, district/street and the centre line
+    (a shapely geometry in lon/lat), in id order."""
+    import shapely
+
+    from geoplatform.schema import roads
+
+    r = roads.c
+    query = sa.select(
+        r.name,
+        r.former_names,
+        r.kind,
+        r.door_min,
+        r.door_max,
+        r.district_code,
+        r.street_code,
+        sa.func.ST_AsBinary(r.geom).label("wkb"),
+    ).order_by(r.id)
+    for row in connection.execute(query).mappings():
+        record = dict(row)
+        record["former_names"] = list(record["former_names"] or [])
+        record["geometry"] = shapely.from_wkb(bytes(record.pop("wkb")))
+        yield record
+
+
+def aliases_from_connection(connection: Connection) -> Iterator[dict[str, Any]]:
+    """Rows of `compound_aliases` (published and learned), in id order."""
+    from geoplatform.schema import compound_aliases
+
+    a = compound_aliases.c
+    query = sa.select(
+        a.alias, a.compound, a.community_code, a.street_code, a.district_code, a.origin
+    ).order_by(a.id)
+    for row in connection.execute(query).mappings():
+        yield dict(row)
+
+
+def landmarks_from_connection(connection: Connection) -> Iterator[dict[str, Any]]:
+    """Rows of `landmarks` with lon/lat and the admin chain of their grid, in id order."""
+    from geoplatform.schema import landmarks
+
+    m = landmarks.c
+    community = sa.func.substr(m.grid_code, 1, 12)
+    query = (
+        sa.select(
+            m.name,
+            m.aliases,
+            m.kind,
+            sa.func.ST_X(m.geom).label("lon"),
+            sa.func.ST_Y(m.geom).label("lat"),
+            community.label("community_code"),
+            sa.func.concat(sa.func.substr(m.grid_code, 1, 9), "000").label("street_code"),
+            sa.func.concat(sa.func.substr(m.grid_code, 1, 6), "000000").label("district_code"),
+        )
+        .where(m.geom.is_not(None))
+        .order_by(m.id)
+    )
+    for row in connection.execute(query).mappings():
+        record = dict(row)
+        record["aliases"] = list(record["aliases"] or [])
+        if record["community_code"] is None:
+            record["street_code"] = record["district_code"] = None
+        yield record

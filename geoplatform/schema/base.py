@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 SRID = 4326
 H3_RESOLUTION = 11
@@ -38,7 +39,19 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 ADMIN_LEVELS = ("city", "district", "street", "community")
 GRID_KINDS = ("basic", "special")
 SPECIAL_GRID_TYPES = ("school", "hospital", "industrial_park", "market", "other")
-GEOCODE_LEVELS = ("building", "compound", "door", "road", "community", "none")
+GEOCODE_LEVELS = (
+    "building",
+    "compound",
+    "door",
+    "road",
+    "intersection",
+    "landmark",
+    "community",
+    "none",
+)
+"""How precisely an address was placed, finest first (`none`: not placed)."""
+STANDARD_ADDRESS_LEVELS = ("building", "compound", "door", "road")
+"""Levels a row of the standard-address table itself can have."""
 INCIDENT_CHANNELS = ("hotline", "grid_app", "video_ai", "wechat", "website", "other")
 DEMAND_TYPES = ("consult", "complaint", "suggestion", "help", "report")
 INCIDENT_STATUSES = (
@@ -92,6 +105,15 @@ def _provenance() -> list[Any]:
         Column("loaded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("run_id", BigInteger, comment="ETL run that last wrote the row"),
     ]
+
+
+def _attributes() -> Column[Any]:
+    """Declared extra columns of a delivery (问题描述, 置信度...), typed JSON a layer can expose."""
+    return Column(
+        "attributes",
+        JSONB,
+        comment="Extra delivered columns declared by the pipeline (`attributes:`), typed",
+    )
 
 
 def _location(table: str) -> list[Any]:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    Integer,
     LargeBinary,
     SmallInteger,
     String,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Text,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from geoplatform.schema.base import (
     ADMIN_LEVELS,
@@ -32,6 +34,8 @@ from geoplatform.schema.base import (
     INCIDENT_STATUSES,
     INCIDENT_URGENCIES,
     SPECIAL_GRID_TYPES,
+    STANDARD_ADDRESS_LEVELS,
+    _attributes,
     _geometry,
     _in,
     _location,
@@ -52,6 +56,7 @@ admin_areas = Table(
     Column("parent_code", String(12), ForeignKey("admin_areas.code"), nullable=True),
     Column("geom", _geometry("MULTIPOLYGON"), nullable=False),
     *_provenance(),
+    _attributes(),
     _natural_key("admin_areas"),
     check("code ~ '^[0-9]{12}$'", "code_format", "admin area code must be 12 digits"),
     check(
@@ -89,6 +94,7 @@ grids = Table(
     Column("community_code", String(12), ForeignKey("admin_areas.code"), nullable=False),
     Column("geom", _geometry("MULTIPOLYGON"), nullable=False),
     *_provenance(),
+    _attributes(),
     _natural_key("grids"),
     check("code ~ '^[0-9]{15}$'", "code_format", "grid code must be 15 digits"),
     check(
@@ -122,17 +128,29 @@ standard_addresses = Table(
     Column("street_code", String(12), ForeignKey("admin_areas.code")),
     Column("community_code", String(12), ForeignKey("admin_areas.code")),
     Column("road", Text),
+    Column("road_old_names", Text, comment="Former names of the road as delivered (曾用名)"),
     Column("door_number", Text),
+    Column(
+        "door_kind",
+        Text,
+        comment="A door plate's kind: gate (a compound's entrance) or building (standalone)",
+    ),
     Column("compound", Text),
     Column("building_number", Text),
     Column("building_id", BigInteger, ForeignKey("buildings.id", ondelete="SET NULL")),
     *_provenance(),
+    _attributes(),
     *_location("standard_addresses"),
     _natural_key("standard_addresses"),
     check(
-        _in("level", GEOCODE_LEVELS[:-2]),
+        _in("level", STANDARD_ADDRESS_LEVELS),
         "level",
         "standard address level must be building, compound, door or road",
+    ),
+    check(
+        "door_kind IS NULL OR door_kind IN ('gate', 'building')",
+        "door_kind",
+        "a door plate's kind is gate or building",
     ),
     Index(
         "ix_standard_addresses_normalized_trgm",
@@ -155,6 +173,7 @@ buildings = Table(
     Column("floors", SmallInteger),
     Column("footprint", _geometry("MULTIPOLYGON"), nullable=False),
     *_provenance(),
+    _attributes(),
     *_location("buildings"),
     _natural_key("buildings"),
     check(
@@ -182,6 +201,7 @@ people = Table(
     Column("geocode_level", Text),
     Column("geocode_score", Double),
     *_provenance(),
+    _attributes(),
     *_location("people"),
     _natural_key("people"),
     check(_in("gender", GENDERS), "gender", "gender must be M or F"),
@@ -243,6 +263,7 @@ organisations = Table(
     Column("geocode_level", Text),
     Column("geocode_score", Double),
     *_provenance(),
+    _attributes(),
     *_location("organisations"),
     _natural_key("organisations"),
     check(
@@ -276,7 +297,9 @@ incidents = Table(
     Column("closed_at", DateTime(timezone=True)),
     Column("due_at", DateTime(timezone=True)),
     Column("geocode_level", Text),
+    Column("geocode_score", Double),
     *_provenance(),
+    _attributes(),
     *_location("incidents"),
     _natural_key("incidents"),
     check(
@@ -334,6 +357,7 @@ devices = Table(
     Column("owner_department", Text),
     Column("installed_at", DateTime(timezone=True)),
     *_provenance(),
+    _attributes(),
     *_location("devices"),
     _natural_key("devices"),
     check(
@@ -347,5 +371,78 @@ devices = Table(
     comment="Cameras and IoT devices",
 )
 
-LOCATED_TABLES = (standard_addresses, buildings, people, organisations, incidents, devices)
+roads = Table(
+    "roads",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("name", Text, nullable=False, comment="Current name (街路巷名称)"),
+    Column("former_names", ARRAY(Text), comment="Former names people still use (曾用名)"),
+    Column("kind", Text, comment="Road class as delivered (主干路, 支路, 巷, 弄...)"),
+    Column("door_min", Integer, comment="Lowest door number along the road"),
+    Column("door_max", Integer, comment="Highest door number: a number past it does not exist"),
+    Column("district_code", String(12), ForeignKey("admin_areas.code")),
+    Column("street_code", String(12), ForeignKey("admin_areas.code")),
+    Column("geom", _geometry("MULTILINESTRING"), nullable=False),
+    *_provenance(),
+    _attributes(),
+    _natural_key("roads"),
+    check(
+        "door_min IS NULL OR door_max IS NULL OR door_min <= door_max",
+        "door_range",
+        "a road's door_min must not exceed its door_max",
+    ),
+    Index(None, "name"),
+    comment="Road centre lines with current and former names and door-number ranges",
+)
+
+compound_aliases = Table(
+    "compound_aliases",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("alias", Text, nullable=False, comment="Another name of the compound (别名, 俗称)"),
+    Column("compound", Text, nullable=False, comment="The compound's name in the address table"),
+    Column("district_code", String(12), ForeignKey("admin_areas.code")),
+    Column("street_code", String(12), ForeignKey("admin_areas.code")),
+    Column("community_code", String(12), ForeignKey("admin_areas.code")),
+    Column(
+        "origin",
+        Text,
+        nullable=False,
+        server_default=text("'published'"),
+        comment="published (a delivered list) or learned (a person resolved a review entry)",
+    ),
+    *_provenance(),
+    _attributes(),
+    _natural_key("compound_aliases"),
+    check(_in("origin", ("published", "learned")), "origin", "origin is published or learned"),
+    check("length(alias) > 0 AND length(compound) > 0", "names", "alias and compound are needed"),
+    Index(None, "alias"),
+    comment="Compound aliases: a published list, and answers people gave in the review queue",
+)
+
+landmarks = Table(
+    "landmarks",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("aliases", ARRAY(Text), comment="Colloquial names (一中, 中心医院, 农贸市场)"),
+    Column("kind", Text, comment="school, hospital, market, park, government, station..."),
+    Column("address", Text),
+    *_provenance(),
+    _attributes(),
+    *_location("landmarks"),
+    _natural_key("landmarks"),
+    Index(None, "name"),
+    comment="Landmarks and points of interest that vague locations name (某中学门口)",
+)
+
+LOCATED_TABLES = (
+    standard_addresses,
+    buildings,
+    people,
+    organisations,
+    incidents,
+    devices,
+    landmarks,
+)
 """Tables whose rows carry a point, a grid code and an H3 cell."""

@@ -136,7 +136,14 @@ class Column:
             return "number"
         if self.pg_type == "boolean":
             return "boolean"
+        if self.pg_type in ("jsonb", "json"):
+            return "object"  # declared delivery attributes: shown, not filtered or sorted on
         return "string"
+
+    @property
+    def is_scalar(self) -> bool:
+        """Whether filters and sort keys may name the column (not a JSON object)."""
+        return self.json_type != "object"
 
     @property
     def is_time(self) -> bool:

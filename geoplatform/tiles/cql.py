@@ -80,7 +80,8 @@ class _Compiler:
         name = node.name
         if name in ("geom", "geometry", self.layer.config.geometry):
             return sql.Identifier(self.alias, self.layer.config.geometry)
-        self.layer.property(name)  # raises for anything not exposed
+        if not self.layer.property(name).is_scalar:  # raises for anything not exposed
+            raise InvalidFilter(f"{name!r} is a JSON object: filters compare plain properties")
         return sql.Identifier(self.alias, name)
 
     def value(self, node: Any) -> sql.Composable:

@@ -16,7 +16,7 @@ from typing import Any
 from psycopg import AsyncConnection, sql
 
 from geoplatform.errors import NotFound
-from geoplatform.tiles.catalog import Layer
+from geoplatform.tiles.catalog import Layer, UnknownProperty
 from geoplatform.tiles.featurecrs import FeatureCrs, geometry_out
 from geoplatform.tiles.mvt import where_fragment_t
 from geoplatform.tiles.params import Filters, InvalidParameter
@@ -82,7 +82,8 @@ def parse_sortby(layer: Layer, text: str | None) -> tuple[tuple[str, bool], ...]
             continue
         descending = item.startswith("-")
         name = item.lstrip("+-").strip()
-        layer.property(name)
+        if not layer.property(name).is_scalar:
+            raise UnknownProperty(f"{name!r} is a JSON object: sort by a plain property")
         keys.append((name, descending))
     return tuple(keys)
 

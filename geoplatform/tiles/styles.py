@@ -15,7 +15,9 @@ CITY_CENTER = (106.80, 39.66)  # default view; the style's `center` only, data d
 
 def _fields(layer: Layer) -> dict[str, str]:
     types = {"integer": "Number", "number": "Number", "boolean": "Boolean", "string": "String"}
-    fields = {name: types[col.json_type] for name, col in layer.columns.items()}
+    # a JSON object column (declared delivery attributes) reaches tiles as its keys, which the
+    # catalog does not know in advance: it is left out of the field list
+    fields = {name: types[col.json_type] for name, col in layer.columns.items() if col.is_scalar}
     if layer.config.overview == "clusters":
         fields["count"] = "Number (clusters below detail zoom)"
         fields["h3"] = "String (cluster H3 cell)"

@@ -166,6 +166,8 @@ def ogc_router(context: Callable[..., Any] = get_context) -> APIRouter:
             },
         }
         for name, column in layer.columns.items():
+            if not column.is_scalar:  # a JSON object of delivery attributes: not filterable
+                continue
             schema: dict[str, Any] = {"type": column.json_type, "title": name}
             if column.is_time:
                 schema = {"type": "string", "format": "date-time", "title": name}
