@@ -86,6 +86,10 @@ def test_landing_conformance_and_api_definition(http: httpx.Client) -> None:
     )
     # the same document at FastAPI's own URL: one OpenAPI version everywhere
     assert http.get("/openapi.json").json()["openapi"] == definition["openapi"]
+    from openapi_spec_validator import OpenAPIV30SpecValidator
+
+    problems = [str(e)[:200] for e in OpenAPIV30SpecValidator(definition).iter_errors()]
+    req("/req/oas30/oas-definition-2", problems == [], problems[:3])
     text = json.dumps(definition)
     req("/req/oas30/oas-definition-2", '"type": "null"' not in text, "3.1 null types left")
 
