@@ -38,6 +38,8 @@ BUILDING_3 = "JZ-翠湖花园-001-3"
         "翠湖花园3#楼",
         "翠湖花园3#",
         "东湖区翠湖花园3号楼2单元5楼502",  # 5楼502: the fifth floor, not building 5
+        "建设路18号翠湖花园3号院2单元",  # after a road and door: still the compound's building
+        "建设路18号翠湖花园小区3楼2单元401室",
     ],
 )
 def test_building_suffixes(matcher: Matcher, address: str) -> None:

@@ -196,7 +196,7 @@ def _peel_tail(text: str, parsed: ParsedAddress) -> str:
     elif (
         (m := _BUILDING_LOU.search(text))
         and m.start() > 0
-        and not _ROAD_BY_SUFFIX.match(text[: m.start()] + "0号")
+        and not _ROAD_ONLY.match(text[: m.start()])
         and (parsed.unit is not None or parsed.room is not None or m.group(0).endswith("院"))
         and (parsed.floor is None or m.group(0).endswith("院"))
     ):
