@@ -124,6 +124,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     from geoplatform.tiles.routes.analytics import analytics_router
     from geoplatform.tiles.routes.features import features_router
+    from geoplatform.tiles.routes.figures import figures_router
     from geoplatform.tiles.routes.fonts import fonts_router
     from geoplatform.tiles.routes.heatmap import heatmap_router
     from geoplatform.tiles.routes.ogc import ogc_router
@@ -137,6 +138,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(heatmap_router())
     app.include_router(analytics_router())
     app.include_router(fonts_router())
+    app.include_router(figures_router())
     return app
 
 

@@ -170,9 +170,11 @@ def encode_range(fontstack: str, start: int, glyphs: list[Glyph]) -> bytes:
     """The `glyphs` protobuf MapLibre reads: one fontstack, its range, its glyphs."""
     body = _field(1, 2, fontstack.encode()) + _field(2, 2, f"{start}-{start + 255}".encode())
     for g in glyphs:
+        # an empty glyph (a space) has no bitmap field: MapLibre then allocates the border
+        bitmap = _field(2, 2, g.bitmap) if g.bitmap else b""
         msg = (
             _field(1, 0, g.id)
-            + _field(2, 2, g.bitmap)
+            + bitmap
             + _field(3, 0, g.width)
             + _field(4, 0, g.height)
             + _field(5, 0, _zigzag(g.left))

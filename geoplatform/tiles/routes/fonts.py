@@ -6,8 +6,6 @@ font has (a block the font does not cover, or one the browser draws with
 `localIdeographFontFamily`) gets an empty, valid PBF rather than a 404 the map would log.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Callable
 from typing import Annotated, Any
