@@ -69,7 +69,7 @@ class Session:
 
     def mode(self, name: str) -> None:
         before = self.applied()
-        self.page.click(f"#modes button[data-mode={name}]")
+        self.page.locator(f"button[data-mode={name}]:visible").first.click()
         self.settle(applied=before)
 
     def rendered(self, layers: list[str] | None = None) -> list[dict[str, Any]]:

@@ -115,8 +115,8 @@ async function boot() {
     show("warnings-edge", state.mode === "warnings" || state.mode === "screen");
     setHeatQuery(map, q);
     if (state.mode === "stats") {
-      applyStats(map, q, state.by, state.metric);
-      await ranking(map, q, state.by, state.metric);
+      const units = await ranking(map, q, state.by, state.metric);
+      applyStats(map, q, state.by, state.metric, units);
     }
     if (state.mode === "warnings" || state.mode === "screen") {
       warnings = await loadWarnings(map);
@@ -137,7 +137,7 @@ async function boot() {
     window.onemapApplied = (window.onemapApplied || 0) + 1;
   }
 
-  for (const b of document.querySelectorAll("#modes button")) {
+  for (const b of document.querySelectorAll("#modes button, #screen-exit")) {
     b.addEventListener("click", () => { state.mode = b.dataset.mode; apply(); });
   }
   for (const id of ["span", "category", "channel", "stat-by", "stat-metric"]) $(id).addEventListener("change", () => apply());

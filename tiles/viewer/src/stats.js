@@ -16,8 +16,22 @@ export function statsTiles(query, by) {
   return decodeURI(url("/stats/incidents/{z}/{x}/{y}.mvt", { ...query, by }));
 }
 
-export function applyStats(map, query, by, metric) {
-  const m = METRICS[metric] || METRICS.incidents;
+function quantileStops(units, metric) {
+  // counts and per-10k rates: breaks at quantiles of the units shown, so any window has contrast
+  const values = units.map((u) => u[metric]).filter(Number.isFinite).sort((a, b) => a - b);
+  if (values.length < 7) return null;
+  const stops = [0];
+  for (const q of [0.2, 0.4, 0.6, 0.8, 0.9, 0.97]) {
+    const v = Math.round(values[Math.floor(q * (values.length - 1))]);
+    stops.push(Math.max(v, stops[stops.length - 1] + 1));
+  }
+  return stops;
+}
+
+export function applyStats(map, query, by, metric, units = []) {
+  const base = METRICS[metric] || METRICS.incidents;
+  const rate = metric === "closure_rate" || metric === "on_time_rate";
+  const m = { ...base, stops: (!rate && quantileStops(units, metric)) || base.stops };
   map.getSource("grid_stats").setTiles([statsTiles(query, by)]);
   const steps = ["step", ["coalesce", ["get", metric], -1], "#d9d9d9"];
   m.stops.forEach((s, i) => steps.push(s, COLORS[i]));
