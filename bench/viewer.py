@@ -89,8 +89,7 @@ def one_run(browser: Any, base: str, view: str) -> dict[str, float]:
 
     def on_response(r: Any) -> None:
         if any(p in r.url for p in TILE_PATHS):
-            size = int(r.headers.get("content-length") or 0)
-            tiles.append((r.url, size))
+            tiles.append((r.url, int(r.request.sizes()["responseBodySize"])))
 
     page.on("response", on_response)
     page.goto(f"{base}/viewer/#map={view}")
