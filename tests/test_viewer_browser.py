@@ -47,9 +47,14 @@ class Session:
         self.watch(page)
 
     def watch(self, page: Any) -> None:
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("console", self._console)
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.on("request", lambda r: self.requests.append(r.url))
+
+    def _console(self, message: Any) -> None:
+        # errors, and the warning MapLibre logs when it cannot use a glyph PBF
+        if message.type == "error" or (message.type == "warning" and "glyph" in message.text):
+            self.errors.append(message.text)
 
     def settle(self, page: Any = None, applied: int | None = None) -> None:
         page = page or self.page
