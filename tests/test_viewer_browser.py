@@ -16,13 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from geoplatform.analytics.nightly import run_scan
 from geoplatform.db.engine import create_engine
 from geoplatform.settings import Settings
 from tests.conftest import TEMPLATE_DB, DatabaseFactory, DemoCities
-from tests.tiles_fixtures import ROOT
+from tests.tiles_fixtures import ROOT, bump_version
 from tests.viewer_server import DEMO_SCALE, DEMO_SEED, load_demo_city, viewer_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -40,8 +41,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 class Session:
     """The module's browser page and what it saw: console errors and every request's URL."""
 
-    def __init__(self, base: str, city: Path, page: Any, context: Any) -> None:
-        self.base, self.city, self.page, self.context = base, city, page, context
+    def __init__(self, base: str, city: Path, db: str, page: Any, context: Any) -> None:
+        self.base, self.city, self.db, self.page, self.context = base, city, db, page, context
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.watch(page)
@@ -127,8 +128,9 @@ def session(
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
             context = browser.new_context(viewport={"width": 1400, "height": 860})
             page = context.new_page()
-            s = Session(base, city, page, context)
-            page.goto(f"{base}/viewer/#map=12/39.66/106.80")
+            s = Session(base, city, url, page, context)
+            # the big screen re-reads its figures every 3 s (a 304 while nothing changed)
+            page.goto(f"{base}/viewer/?refresh=3#map=12/39.66/106.80")
             s.settle()
             yield s
             browser.close()
@@ -261,6 +263,28 @@ def test_big_screen_headline_districts_categories_warnings(session: Session) -> 
     assert session.page.locator("#categories div").count() >= 3
     assert session.rendered(["heat-cells"])
     session.shot("screen")
+    session.mode("map")
+
+
+def test_the_big_screen_rereads_figures_and_tiles_when_the_data_change(session: Session) -> None:
+    session.mode("screen")
+
+    def reads() -> tuple[int, int]:
+        stats = sum(1 for u in session.requests if "/stats/incidents?" in u and "district" in u)
+        return stats, sum(1 for u in session.requests if "/heatmap/incidents/" in u)
+
+    before = reads()
+    session.page.wait_for_timeout(4000)  # a refresh tick with nothing new re-reads nothing
+    assert reads() == before
+    with psycopg.connect(session.db) as conn:
+        bump_version(conn, "incidents", session.db)
+    for _ in range(60):
+        if all(now > then for now, then in zip(reads(), before, strict=True)):
+            break
+        session.page.wait_for_timeout(500)
+    assert all(now > then for now, then in zip(reads(), before, strict=True)), (reads(), before)
+    assert session.page.evaluate("performance.getEntriesByType('navigation').length") == 1
+    session.settle()
     session.mode("map")
 
 
