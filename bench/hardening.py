@@ -106,7 +106,11 @@ def city_paths(url: str, seed: int = 1) -> dict[str, list[str]]:
             for f in ("png", "mvt")
         ]
     for by in ("grid", "community", "street", "district"):
-        for window in ("", "&datetime=2024-06-01/2024-07-01", "&category=%E6%9A%B4%E9%9C%B2%E5%9E%83%E5%9C%BE"):
+        for window in (
+            "",
+            "&datetime=2024-06-01/2024-07-01",
+            "&category=%E6%9A%B4%E9%9C%B2%E5%9E%83%E5%9C%BE",
+        ):
             out["stats"].append(f"/stats/incidents?by={by}{window}")
     lon, lat = points[0]
     for i in range(40):

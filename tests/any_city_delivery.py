@@ -89,6 +89,28 @@ def write_addresses(out: Path) -> None:
     frame.to_csv(out / "标准地址.csv", index=False, encoding="utf-8-sig")
 
 
+#: Door plates: (key, road, number, kind as written, compound, lon, lat).
+DOORS = [
+    ("D1", "中山路", "12", "大门", "梅湾苑", 120.7205, 30.7502),
+    ("D2", "中山路", "15号", "独栋", None, 120.73, 30.7501),
+]
+
+
+def write_doors(out: Path) -> None:
+    pd.DataFrame(
+        {
+            "门牌编码": [d[0] for d in DOORS],
+            "街路巷": [d[1] for d in DOORS],
+            "门牌号": [d[2] for d in DOORS],
+            "类型": [d[3] for d in DOORS],
+            "所属小区": [d[4] for d in DOORS],
+            "区县": ["南湖区"] * len(DOORS),
+            "经度": [d[5] for d in DOORS],
+            "纬度": [d[6] for d in DOORS],
+        }
+    ).to_csv(out / "门牌.csv", index=False, encoding="utf-8-sig")
+
+
 ROADS = [
     (
         "R1",
@@ -158,6 +180,29 @@ def write_hotline(out: Path) -> None:
         w.writerow(["H2", "街面秩序", "处理中", "2025-03-01 09:00", 120.77, 30.75, "占道经营", "x"])
 
 
+#: Residents: (person key, household key, address as written).
+RESIDENTS = [
+    ("P1", "HH-01", "浙江省嘉兴市南湖区新兴街道东栅社区梅湾苑2幢"),
+    ("P2", "HH-01", "梅湾2幢"),  # the published alias of 梅湾苑
+    ("P3", "HH-02", "秀洲区秀水园1幢"),
+]
+
+
+def write_residents(out: Path) -> None:
+    from geoplatform.identifiers import make_id_numbers
+
+    n = len(RESIDENTS)
+    ids = make_id_numbers([330402] * n, [f"1980-05-{i + 1:02d}" for i in range(n)], [11] * n)
+    pd.DataFrame(
+        {
+            "人员编号": [r[0] for r in RESIDENTS],
+            "户号": [r[1] for r in RESIDENTS],
+            "身份证号": list(ids),
+            "居住地址": [r[2] for r in RESIDENTS],
+        }
+    ).to_excel(out / "实有人口.xlsx", index=False, sheet_name="人口")
+
+
 PIPELINE = """\
 # A city in another province, delivered another way (tests/any_city_delivery.py)
 pipeline: anycity
@@ -194,6 +239,16 @@ sources:
     columns: {address: 地址, level: 类型, district: 所属区县, street: 所属街道,
               community: 所属社区, compound: 小区, building_number: 楼号}
     values: {level: {楼栋: building}}
+  - name: doors
+    entity: door_plates
+    format: csv
+    path: 门牌.csv
+    crs: wgs84
+    key: 门牌编码
+    x: 经度
+    y: 纬度
+    columns: {road: 街路巷, door_number: 门牌号, door_kind: 类型, compound: 所属小区,
+              district: 区县}
   - name: roads
     entity: roads
     format: shapefile
@@ -234,6 +289,14 @@ sources:
     values: {status: {已受理: accepted, 处理中: handling}}
     time_format: "%Y-%m-%d %H:%M"
     attributes: {description: 问题描述, confidence: {column: 置信度, type: float}}
+  - name: residents
+    entity: people
+    format: xlsx
+    path: 实有人口.xlsx
+    sheet: 人口
+    key: 人员编号
+    address: 居住地址
+    columns: {household_key: 户号, id_number: 身份证号}
 """
 
 
@@ -243,9 +306,11 @@ def write_delivery(out: Path) -> Path:
     write_boundaries(out)
     write_addresses(out)
     write_roads(out)
+    write_doors(out)
     write_aliases(out)
     write_landmarks(out)
     write_hotline(out)
+    write_residents(out)
     path = out / "pipeline.yaml"
     path.write_text(PIPELINE, encoding="utf-8")
     return path

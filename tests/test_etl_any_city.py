@@ -25,6 +25,14 @@ def delivery(tmp_path: Path) -> Path:
     return write_delivery(tmp_path / "jiaxing")
 
 
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """The test database, with an HMAC key for the residents' ID numbers."""
+    key = tmp_path / "hmac.key"
+    key.write_text("any-city-test-key-0123456789\n")
+    return Settings(database_url=database_url, home=tmp_path / "home", hmac_key_file=key)
+
+
 def _run(engine: Engine, settings: Settings, path: Path, **options: object) -> RunResult:
     pipeline = load_pipeline(path)
     return run_pipeline(engine, pipeline, settings, RunOptions(**options))  # type: ignore[arg-type]
@@ -104,7 +112,7 @@ def test_admin_names_resolve_to_codes_and_bad_names_are_rejected_with_reasons(
             conn.execute(
                 text(
                     "SELECT source_key, district_code || '/' || street_code || '/' ||"
-                    " community_code FROM standard_addresses"
+                    " community_code FROM standard_addresses WHERE source = 'addresses'"
                 )
             ).all()
         )
@@ -168,6 +176,37 @@ def test_roads_aliases_and_landmarks_land_in_their_tables(
     assert school[5] == "330402001001001"
 
 
+def test_door_plates_are_standard_addresses_of_level_door_with_their_kind(
+    engine: Engine, settings: Settings, delivery: Path
+) -> None:
+    result = _run(engine, settings, delivery)
+    assert result.source("doors").counts["loaded"] == 2
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT source_key, level, door_kind, address, door_number, compound,"
+                " district_code, grid_code FROM standard_addresses WHERE source = 'doors'"
+                " ORDER BY source_key"
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("D1", "door", "gate", "中山路12号", "12", "梅湾苑", "330402000000", "330402001001001"),
+        ("D2", "door", "building", "中山路15号", "15号", None, "330402000000", "330402001001001"),
+    ]
+
+
+def test_household_keys_land_with_the_residents(
+    engine: Engine, settings: Settings, delivery: Path
+) -> None:
+    result = _run(engine, settings, delivery)
+    assert result.source("residents").counts["read"] == 3
+    with engine.connect() as conn:
+        keys = dict(conn.execute(text("SELECT source_key, household_key FROM people")).all())
+    assert keys["P1"] == keys["P2"] != keys["P3"]
+    assert keys["P1"] is not None
+    assert "HH-01" not in keys.values()  # pseudonymous: a keyed HMAC, not the 户号 itself
+
+
 def test_declared_extra_columns_reach_attributes_typed(
     engine: Engine, settings: Settings, delivery: Path
 ) -> None:
@@ -198,7 +237,8 @@ def test_a_source_over_its_declared_reject_share_fails_naming_the_cause(
     assert result.source("hotline").status == "blocked"
     assert result.source("roads").status == "loaded"  # independent sources still load
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM standard_addresses")).scalar() == 0
+        query = "SELECT count(*) FROM standard_addresses WHERE source = 'addresses'"
+        assert conn.execute(text(query)).scalar() == 0
 
 
 def test_root_expands_variables_with_defaults(tmp_path: Path, delivery: Path) -> None:
@@ -279,3 +319,33 @@ def test_a_layer_exposes_the_attributes_in_features_and_tiles(
         properties = [f["properties"] for f in decoded["incidents"]["features"]]
         assert [p.get("description") for p in properties] == ["路灯不亮"]
         assert properties[0]["confidence"] == pytest.approx(0.9)
+
+
+def test_the_loaded_roads_aliases_and_landmarks_reach_the_matcher(
+    engine: Engine, settings: Settings, delivery: Path
+) -> None:
+    from geoplatform.geocode import Matcher
+
+    _run(engine, settings, delivery)
+    with engine.connect() as conn:
+        matcher = Matcher.from_connection(conn)
+        placed = dict(
+            conn.execute(
+                text(
+                    "SELECT p.source_key, s.source_key FROM people p"
+                    " JOIN standard_addresses s ON s.building_id IS NOT DISTINCT FROM p.building_id"
+                    " AND ST_DWithin(s.geom, p.geom, 1e-7) WHERE p.geocode_level = 'building'"
+                )
+            ).all()
+        )
+    # the published alias 梅湾 → 梅湾苑 places its resident on 梅湾苑 2幢
+    assert placed["P2"] == "A2"
+    school = matcher.match("嘉兴一中门口")
+    assert (school.level, school.accepted) == ("landmark", True)
+    assert abs(school.lon - 120.73) < 3e-4
+    assert abs(school.lat - 30.76) < 3e-4
+    for junction in ("中山路与梅湾街交叉口", "解放路与梅湾街路口"):  # 解放路: a former name
+        found = matcher.match(junction)
+        assert (found.level, found.accepted) == ("intersection", True), junction
+        assert abs(found.lon - 120.72) < 2e-4
+        assert abs(found.lat - 30.75) < 2e-4

@@ -234,8 +234,13 @@ def etl_rejects(
     _wide().print(table)
 
 
-@etl_app.command("review")
+review_app = typer.Typer(help="The geocoding review queue.", invoke_without_command=True)
+etl_app.add_typer(review_app, name="review")
+
+
+@review_app.callback()
 def etl_review(
+    ctx: typer.Context,
     source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
     status: Annotated[str, typer.Option(help="open, resolved or dismissed.")] = "open",
     limit: Annotated[int, typer.Option(help="Entries to list.")] = 20,
@@ -243,7 +248,10 @@ def etl_review(
         int | None, typer.Option(help="Mark this entry dismissed (no match exists).")
     ] = None,
 ) -> None:
-    """The geocoding review queue: addresses below the acceptance threshold, with candidates."""
+    """The geocoding review queue: addresses below the acceptance threshold, with candidates.
+    `etl review resolve ID CANDIDATE` answers an entry."""
+    if ctx.invoked_subcommand is not None:
+        return
     from geoplatform.etl.report import review_queue, set_review_status
 
     engine = _engine()
@@ -267,3 +275,26 @@ def etl_review(
         )
     if rows:
         _wide().print(table)
+
+
+@review_app.command("resolve")
+def etl_review_resolve(
+    review_id: Annotated[int, typer.Argument(help="Review entry id (see `etl review`).")],
+    candidate: Annotated[
+        str,
+        typer.Argument(help="Candidate number (1 = best), or a standard address key or text."),
+    ],
+) -> None:
+    """Answer a review entry; the compound name its address used becomes an alias next runs use."""
+    from geoplatform.etl.review import resolve_review
+
+    engine = _engine()
+    try:
+        done = resolve_review(engine, review_id, candidate, actor="etl review resolve")
+    finally:
+        engine.dispose()
+    out.print(f"review entry {review_id} resolved: {done.address} → {done.place}")
+    if done.alias is not None:
+        out.print(f"learned alias {done.alias} → {done.compound} (used from the next run on)")
+    else:
+        out.print("no compound alias to learn: the address names no other compound name")

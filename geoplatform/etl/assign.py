@@ -77,5 +77,17 @@ def assign_batch(batch: Batch, source: SourceSpec, placement: Placement) -> Batc
             frame_rejects(frame, orphan, Reason.NO_GRID, "point lies inside the city in no grid")
         )
         frame = frame[~orphan].reset_index(drop=True)
+    if source.target.is_gazetteer:
+        _chain_from_grid(frame)
     batch.frame = frame
     return batch
+
+
+def _chain_from_grid(frame: pd.DataFrame) -> None:
+    """A gazetteer row that names no community (a door plate with only its road) takes its
+    grid's community, street and district: the matcher weighs addresses by that chain."""
+    grid = frame["grid_code"]
+    for column, keep in (("community_code", 12), ("street_code", 9), ("district_code", 6)):
+        if column in frame:
+            inferred = grid.str[:keep] + "0" * (12 - keep)
+            frame[column] = frame[column].where(frame[column].notna(), inferred)

@@ -66,6 +66,11 @@ class Entity:
         return tuple(f.name for f in self.fields)
 
     @property
+    def is_gazetteer(self) -> bool:
+        """Rows of the standard-address table (addresses, door plates): what the matcher reads."""
+        return self.table is schema.standard_addresses
+
+    @property
     def layer(self) -> str:
         """The layer name tile caches key on (meta.layer_versions.layer)."""
         return self.table.name
@@ -146,6 +151,24 @@ ENTITIES: dict[str, Entity] = {
                 Field("road"),
                 Field("road_old_names"),
                 Field("door_number"),
+                Field("compound"),
+                Field("building_number"),
+                Field("building_key", stored=False),
+            ),
+            rank=40,
+            extra={"building_key": "text"},
+        ),
+        Entity(
+            "door_plates",
+            schema.standard_addresses,
+            "point",
+            (
+                Field("road", required=True),
+                Field("door_number", required=True),
+                Field("door_kind", choices=("gate", "building")),
+                Field("address"),
+                *_admin_fields("district", "street", "community"),
+                Field("road_old_names"),
                 Field("compound"),
                 Field("building_number"),
                 Field("building_key", stored=False),
@@ -288,6 +311,7 @@ def stored_columns(entity: Entity) -> list[str]:
     cols = [f.name for f in entity.fields if f.stored and not f.restricted and f.name in table_cols]
     derived = {
         "standard_addresses": ["normalized"],
+        "door_plates": ["level", "normalized"],
         "people": ["building_id", "geocode_level", "geocode_score"],
         "organisations": ["credit_code_valid", "building_id", "geocode_level", "geocode_score"],
         "incidents": ["geocode_level", "geocode_score"],

@@ -353,6 +353,7 @@ class SourceLoader:
         checks: list[str] = {
             "grids": ["community_code"],
             "standard_addresses": ["district_code", "street_code", "community_code"],
+            "door_plates": ["district_code", "street_code", "community_code"],
             "roads": ["district_code", "street_code"],
             "compound_aliases": ["district_code", "street_code", "community_code"],
             "admin_areas": ["parent_code"],
@@ -403,7 +404,7 @@ class SourceLoader:
         cols = ["source_key", *stored_columns(entity)]
         select: list[sql.Composable] = [sql.SQL("s.{}").format(sql.Identifier(c)) for c in cols]
         joins: sql.Composable = sql.SQL("")
-        if entity.name == "standard_addresses":
+        if entity.is_gazetteer:
             cols.append("building_id")
             select.append(sql.SQL("b.id"))
             restrict = sql.SQL(

@@ -72,6 +72,13 @@ class Reason:
 BUILTIN_VALUES: Final[dict[str, dict[str, str]]] = {
     "gender": {"男": "M", "女": "F", "m": "M", "f": "F", "male": "M", "female": "F"},
     "kind": {"基础网格": "basic", "专属网格": "special"},
+    "door_kind": {
+        "大门": "gate",
+        "院门": "gate",
+        "小区大门": "gate",
+        "楼栋": "building",
+        "独栋": "building",
+    },
 }
 _MASK: Final = "***"
 
@@ -419,6 +426,8 @@ def _entity_rules(
         bad = (kind == "special") != frame["special_type"].notna()
         rj.reject(bad.to_numpy(), Reason.INVALID_VALUE, "a special grid needs its special_type")
         frame["kind"] = kind
+    elif entity.name == "door_plates":
+        _door_plates(frame)
     elif entity.name == "organisations":
         codes = each(frame["credit_code"], normalise_credit_code)
         valid = each(codes, is_valid_credit_code)
@@ -428,6 +437,19 @@ def _entity_rules(
         frame["credit_code_valid"] = valid
     elif entity.name == "people":
         _people(frame, ctx, rj)
+
+
+def _door_plates(frame: pd.DataFrame) -> None:
+    """A door plate is a standard address of level door: its text defaults to road + number
+    (中山路12号), its kind to gate when it leads into a compound, else building."""
+    frame["level"] = "door"
+    number = frame["door_number"].fillna("").str.replace(r"号$", "", regex=True)
+    written = frame["road"].fillna("") + number + "号"
+    frame["address"] = frame["address"].where(frame["address"].notna(), written)
+    inferred = pd.Series(
+        np.where(frame["compound"].notna(), "gate", "building"), index=frame.index, dtype=object
+    )
+    frame["door_kind"] = frame["door_kind"].where(frame["door_kind"].notna(), inferred)
 
 
 def _people(frame: pd.DataFrame, ctx: Context, rj: _Rejector) -> None:

@@ -300,8 +300,8 @@ class SourceSpec(_Model):
                 "time"
             ):
                 raise ValueError(f"watermark {self.watermark!r} must be a time field")
-        if self.building_source is not None and entity.name != "standard_addresses":
-            raise ValueError("building_source is for standard_addresses sources")
+        if self.building_source is not None and not entity.is_gazetteer:
+            raise ValueError("building_source is for standard_addresses and door_plates sources")
         return self
 
     @property
@@ -440,13 +440,16 @@ class Pipeline:
         return out
 
 
+#: What the matcher reads: the sources a geocoded source waits for.
+GAZETTEER_ENTITIES = ("standard_addresses", "door_plates", "roads", "compound_aliases", "landmarks")
 #: Entities whose sources a source of the key entity needs loaded first.
 IMPLIED_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "grids": ("admin_areas",),
     "standard_addresses": ("admin_areas", "buildings"),
-    "people": ("standard_addresses", "roads", "compound_aliases", "landmarks"),
-    "organisations": ("standard_addresses", "roads", "compound_aliases", "landmarks"),
-    "incidents": ("standard_addresses", "roads", "compound_aliases", "landmarks"),
+    "door_plates": ("admin_areas", "buildings"),
+    "people": GAZETTEER_ENTITIES,
+    "organisations": GAZETTEER_ENTITIES,
+    "incidents": GAZETTEER_ENTITIES,
 }
 
 

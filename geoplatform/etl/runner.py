@@ -37,7 +37,7 @@ from geoplatform.etl.extract import ExtractFailed, extract, fingerprints, source
 from geoplatform.etl.geocode import MatcherCache, geocode_batch
 from geoplatform.etl.load import SourceLoader
 from geoplatform.etl.normalise import Context, normalise
-from geoplatform.etl.pipeline import Pipeline, SourceSpec, source_spec_dump
+from geoplatform.etl.pipeline import GAZETTEER_ENTITIES, Pipeline, SourceSpec, source_spec_dump
 from geoplatform.etl.publish import Change, commit_published, publish
 from geoplatform.settings import Settings
 
@@ -390,7 +390,7 @@ def _run_source(engine: Engine, state: _RunState, source: SourceSpec) -> SourceR
             _record(conn, state.run_id, result)
     elif source.entity in ("admin_areas", "grids"):
         state.placement = None  # reload: grids or the city outline changed
-    elif source.entity == "standard_addresses":
+    elif source.entity in GAZETTEER_ENTITIES:
         state.matchers.invalidate()
     return result
 

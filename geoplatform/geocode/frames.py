@@ -73,6 +73,7 @@ def rows_from_connection(connection: Connection) -> Iterator[dict[str, Any]]:
             s.road,
             s.road_old_names,
             s.door_number,
+            s.door_kind,
             s.compound,
             s.building_number,
             s.building_id,

@@ -130,6 +130,11 @@ standard_addresses = Table(
     Column("road", Text),
     Column("road_old_names", Text, comment="Former names of the road as delivered (曾用名)"),
     Column("door_number", Text),
+    Column(
+        "door_kind",
+        Text,
+        comment="A door plate's kind: gate (a compound's entrance) or building (standalone)",
+    ),
     Column("compound", Text),
     Column("building_number", Text),
     Column("building_id", BigInteger, ForeignKey("buildings.id", ondelete="SET NULL")),
@@ -141,6 +146,11 @@ standard_addresses = Table(
         _in("level", STANDARD_ADDRESS_LEVELS),
         "level",
         "standard address level must be building, compound, door or road",
+    ),
+    check(
+        "door_kind IS NULL OR door_kind IN ('gate', 'building')",
+        "door_kind",
+        "a door plate's kind is gate or building",
     ),
     Index(
         "ix_standard_addresses_normalized_trgm",

@@ -36,6 +36,7 @@ from geoplatform.tiles.guard import InputGuard
 from geoplatform.tiles.hotpath import CachedTiles
 from geoplatform.tiles.indexes import ServingPool
 from geoplatform.tiles.mvt import query
+from geoplatform.tiles.openapi import install_openapi
 from geoplatform.tiles.problems import document_errors, install_error_handlers
 
 log = logging.getLogger("geoplatform.tiles")
@@ -43,6 +44,11 @@ log = logging.getLogger("geoplatform.tiles")
 
 def _viewer_dir(settings: Settings) -> Path | None:
     candidate = settings.layers_file.resolve().parent / "viewer"
+    return candidate if candidate.is_dir() else None
+
+
+def _glyphs_dir(settings: Settings) -> Path | None:
+    candidate = settings.glyphs_dir or settings.resolved_home / "glyphs"
     return candidate if candidate.is_dir() else None
 
 
@@ -86,6 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
         ctx = build_context(
             settings, catalog, pool, versions, app.state.metrics, _viewer_dir(settings)
         )
+        ctx.glyphs_dir = _glyphs_dir(settings)
         app.state.context = ctx
         app.state.metrics.watch_indexes(ctx.all_indexes())
         preloads: set[asyncio.Future[None]] = set()
@@ -120,6 +127,8 @@ def create_app(settings: Settings) -> FastAPI:
         "422), 404 for what does not exist, 503 with Retry-After while the database is away, "
         "a statement times out or a request runs past its budget. Every GET answers HEAD.",
         lifespan=lifespan,
+        docs_url=None,  # served from local assets by install_openapi, never from a CDN
+        redoc_url=None,
     )
     app.state.metrics = Metrics()
     install_error_handlers(
@@ -136,6 +145,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     from geoplatform.tiles.routes.analytics import analytics_router
     from geoplatform.tiles.routes.features import features_router
+    from geoplatform.tiles.routes.figures import figures_router
+    from geoplatform.tiles.routes.fonts import fonts_router
     from geoplatform.tiles.routes.heatmap import heatmap_router
     from geoplatform.tiles.routes.ogc import ogc_router
     from geoplatform.tiles.routes.service import service_router
@@ -147,11 +158,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(service_router())
     app.include_router(heatmap_router())
     app.include_router(analytics_router())
+    app.include_router(fonts_router())
+    app.include_router(figures_router())
+    viewer = _viewer_dir(settings)
+    install_openapi(app, viewer / "node_modules" if viewer else None)
+    as_30 = app.openapi
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = document_errors(FastAPI.openapi(app))
-        return app.openapi_schema
+        """The 3.0 document with the API's error statuses in place of FastAPI's 422."""
+        return document_errors(as_30())
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app

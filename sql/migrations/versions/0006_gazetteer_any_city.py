@@ -377,6 +377,20 @@ def upgrade() -> None:
     op.create_table_comment(
         "landmarks", "Landmarks and points of interest that vague locations name (某中学门口)"
     )
+    op.add_column(
+        "standard_addresses",
+        sa.Column(
+            "door_kind",
+            sa.Text(),
+            nullable=True,
+            comment="A door plate's kind: gate (a compound's entrance) or building (standalone)",
+        ),
+    )
+    op.create_check_constraint(
+        op.f("ck_standard_addresses_door_kind"),
+        "standard_addresses",
+        "door_kind IS NULL OR door_kind IN ('gate', 'building')",
+    )
     levels = ", ".join(f"'{level}'" for level in GEOCODE_LEVELS)
     for table in ("people", "organisations", "incidents"):
         name = f"ck_{table}_geocode_level"
