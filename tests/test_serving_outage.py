@@ -22,7 +22,7 @@ TILE = "14/13052/6222"
 NEEDS_DATABASE = [
     f"/tiles/incidents/{TILE}.mvt",
     f"/tiles/incidents,buildings/{TILE}.mvt?datetime=2024-03-01/2024-04-01",
-    f"/collections/incidents/tiles/WebMercatorQuad/{TILE}",
+    "/collections/incidents/tiles/WebMercatorQuad/14/6222/13052",
     "/collections/incidents/items?limit=5",
     "/collections/incidents/items?filter=category%20%3D%20%27%E5%B8%82%E5%AE%B9%E7%8E%AF%E5%A2%83%27",
     "/collections/buildings/items/1",

@@ -98,7 +98,7 @@ def corpus() -> list[Request]:
         out.append(("GET", path, headers))
 
     tile_routes = [f"/tiles/incidents/{TILE}.mvt", f"/tiles/incidents,buildings/{TILE}.mvt",
-                   f"/collections/incidents/tiles/WebMercatorQuad/{TILE}",
+                   "/collections/incidents/tiles/WebMercatorQuad/14/6222/13052",
                    f"/heatmap/incidents/{TILE}.mvt", f"/heatmap/incidents/{TILE}.png",
                    f"/stats/incidents/{TILE}.mvt"]  # fmt: skip
     listing = ["/collections/incidents/items", "/stats/incidents", "/analytics/hotspots"]

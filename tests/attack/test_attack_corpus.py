@@ -118,7 +118,7 @@ def _alternating(depth: int) -> str:
         ("/collections/incidents/items?filter=" + quote(_alternating(20)), "nests"),
         ("/collections/incidents/items?filter=" + "a" * 5000, "longer than"),
         ("/collections/incidents/items?limit=1&limit=2", "more than once"),
-        ("/collections/incidents/items?limit=99999999999999999999", "limit"),
+        ("/collections/incidents/items?limit=0", "limit"),
         ("/analytics/hotspots?res=99999999999999999999", "res"),
         ("/heatmap/incidents/14/13052/6222.png?colormap=nope", "colormap"),
     ],
