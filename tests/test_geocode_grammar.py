@@ -67,6 +67,19 @@ def test_punctuation_between_elements(matcher: Matcher, address: str) -> None:
     assert _building(matcher, address) == BUILDING_3
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "翠湖花园3号楼2单元401室(二楼)",  # a floor in a remark is not building 2
+        "翠湖花园3号楼2单元401室【租户】",
+        "翠湖花园（东门）3号楼2单元401室",
+        "东湖区，翠湖花园，3号楼，（旁边是超市）",
+    ],
+)
+def test_bracketed_remarks_are_not_elements(matcher: Matcher, address: str) -> None:
+    assert _building(matcher, address) == BUILDING_3
+
+
 def test_a_bracketed_remark_does_not_hide_the_address(matcher: Matcher) -> None:
     result = matcher.match("建设路50号（门卫室旁边，联系物业）")
     assert result.accepted

@@ -11,9 +11,10 @@ community) that collects points (see `scoring`). Two verdicts travel with a hypo
   it is never accepted as if found at a coarser level;
 * ``contradiction``: a stated admin level does not contain the place, but the rest of the
   address is specific enough to resolve it (the stated community or street is wrong; a stated
-  district only when a road + door or a finer stated level agrees with the place). A stated
-  district with nothing else to back the other place refuses it: the address is never moved
-  into another district that merely has a compound of the same name.
+  district when a road + door or a finer stated level agrees with the place, or when the
+  compound's name is the only one of its kind in the city). A name several compounds share
+  never moves an address out of the district it states: the stated district's compound wins,
+  and the others are refused.
 """
 
 from __future__ import annotations
@@ -177,7 +178,17 @@ class Search:
         reason = None
         if name_points <= sc.ONE_EDIT and not gate_confirmed:
             reason = f"no compound named {parsed.compound}: one character off {compound.name}"
-        contradiction, refusal = _judge_admin(wrong, right, compound.name, backed=gate_confirmed)
+        unique = (
+            "district" in wrong
+            and name_points >= sc.SHORT_NAME
+            and len(self.gazetteer.compound_names.get(compound.name, ())) == 1
+        )
+        if unique and not gate_confirmed:
+            # the only compound of that name in the city: the stated district is the slip
+            points += sc.UNIQUE_ACROSS_DISTRICTS
+        contradiction, refusal = _judge_admin(
+            wrong, right, compound.name, backed=gate_confirmed or unique
+        )
         reason = reason or refusal
         if parsed.building is None:
             return Hypothesis(
