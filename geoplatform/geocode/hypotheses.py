@@ -183,8 +183,9 @@ class Search:
             and name_points >= sc.SHORT_NAME
             and len(self.gazetteer.compound_names.get(compound.name, ())) == 1
         )
-        if unique and not gate_confirmed:
-            # the only compound of that name in the city: the stated district is the slip
+        if unique or ("district" in wrong and gate_confirmed):
+            # the only compound of that name in the city, or its own gate's road and door:
+            # the stated district is the slip
             points += sc.UNIQUE_ACROSS_DISTRICTS
         contradiction, refusal = _judge_admin(
             wrong, right, compound.name, backed=gate_confirmed or unique
@@ -307,6 +308,9 @@ class Search:
             if road is not None and context.district & road.district_codes:
                 # the road also runs through the stated district: its door is missing there
                 reason = f"{road.name} has no door {parsed.door} in the stated district"
+            elif road is not None:
+                # the road runs only elsewhere: road + door is the unique locator
+                points += sc.UNIQUE_ACROSS_DISTRICTS
         compound = self.gazetteer.gate_of.get(place.index)
         if compound is not None:
             if compound.uid in named:
