@@ -98,15 +98,28 @@ class Matcher:
 
     @classmethod
     def from_connection(cls, connection: Any, **options: Any) -> Matcher:
-        """Build from the `standard_addresses` table (names from `admin_areas`)."""
-        from geoplatform.geocode.frames import count_standard_addresses, rows_from_connection
+        """Build from the gazetteer's tables: `standard_addresses` (names from `admin_areas`),
+        `roads`, `compound_aliases` (published and learned) and `landmarks`."""
+        from geoplatform.geocode.frames import (
+            aliases_from_connection,
+            count_standard_addresses,
+            landmarks_from_connection,
+            roads_from_connection,
+            rows_from_connection,
+        )
 
         if count_standard_addresses(connection) == 0:
             raise ConfigurationError(
                 "the standard_addresses table is empty: load the standard addresses first "
                 "(the ETL's standard-address source) before geocoding"
             )
-        return cls(Gazetteer(rows_from_connection(connection)), **options)
+        gazetteer = Gazetteer(
+            rows_from_connection(connection),
+            roads=roads_from_connection(connection),
+            aliases=aliases_from_connection(connection),
+            landmarks=landmarks_from_connection(connection),
+        )
+        return cls(gazetteer, **options)
 
     def add_alias(self, alias: str, compound_uid: int, *, origin: str = "learned") -> bool:
         """Teach the matcher that ``alias`` names compound ``compound_uid`` (a person's answer
