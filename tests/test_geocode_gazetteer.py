@@ -134,11 +134,20 @@ def test_a_wrong_community_is_resolved_and_reported(matcher: Matcher) -> None:
     assert "community" in result.contradiction
 
 
-def test_a_stated_district_is_never_overruled_by_a_name_alone(matcher: Matcher) -> None:
-    result = matcher.match("西岭区翠湖花园3栋")
-    assert not result.accepted
+def test_a_wrong_district_is_resolved_when_the_name_is_unique(matcher: Matcher) -> None:
+    result = matcher.match("西岭区翠湖花园3栋")  # the city's only 翠湖花园 is in 东湖区
+    assert result.accepted, result
+    assert result.building_key == "JZ-翠湖花园-001-3"
+    assert result.contradiction is not None
+    assert "district" in result.contradiction
+
+
+def test_a_shared_name_never_moves_an_address_out_of_its_district(matcher: Matcher) -> None:
+    # 锦绣家园 exists in both districts: the stated one wins even with a building only the
+    # other has (东湖's has four buildings, 西岭's two)
+    result = matcher.match("西岭区锦绣家园4栋")
+    assert not result.accepted, result
     assert result.reason is not None
-    assert "district" in result.reason
 
 
 def test_a_stated_district_contradicted_by_road_and_door_is_resolved(matcher: Matcher) -> None:

@@ -67,6 +67,19 @@ def test_punctuation_between_elements(matcher: Matcher, address: str) -> None:
     assert _building(matcher, address) == BUILDING_3
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "翠湖花园3号楼2单元401室(二楼)",  # a floor in a remark is not building 2
+        "翠湖花园3号楼2单元401室【租户】",
+        "翠湖花园（东门）3号楼2单元401室",
+        "东湖区，翠湖花园，3号楼，（旁边是超市）",
+    ],
+)
+def test_bracketed_remarks_are_not_elements(matcher: Matcher, address: str) -> None:
+    assert _building(matcher, address) == BUILDING_3
+
+
 def test_a_bracketed_remark_does_not_hide_the_address(matcher: Matcher) -> None:
     result = matcher.match("建设路50号（门卫室旁边，联系物业）")
     assert result.accepted
@@ -97,6 +110,15 @@ def test_positional_numerals_on_doors(matcher: Matcher, address: str, door: str)
     result = matcher.match(address)
     assert result.accepted
     assert result.building_key == door
+
+
+@pytest.mark.parametrize(
+    "address", ["建设路50号2楼", "建设路50号3层", "建设路50号2F", "建设路50号,2层"]
+)
+def test_a_floor_after_a_standalone_door_is_not_a_building(matcher: Matcher, address: str) -> None:
+    # shops and offices write their floor after the door plate of a standalone building
+    assert _building(matcher, address) == "JZ-S50"
+    assert matcher.parse(address).floor is not None
 
 
 def test_mixed_numerals_are_read_by_value(matcher: Matcher) -> None:

@@ -22,17 +22,13 @@ import pytest
 from geoplatform.analytics.nightly import run_scan
 from geoplatform.db.engine import create_engine
 from geoplatform.settings import Settings
+from tests.browser import ARGS, CHROMIUM
 from tests.conftest import TEMPLATE_DB, DatabaseFactory, DemoCities
 from tests.tiles_fixtures import ROOT, bump_version
 from tests.viewer_server import DEMO_SCALE, DEMO_SEED, load_demo_city, viewer_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless", "--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
-    "--disable-background-networking", "--disable-component-update",
-]  # fmt: skip
 SHOTS = ROOT / "bench" / "out" / "viewer"
 SETTLED = "window.onemapViewer && window.onemap.loaded() && window.onemap.areTilesLoaded()"
 CJK = re.compile(r"[\u4e00-\u9fff]")

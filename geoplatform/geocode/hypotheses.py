@@ -11,9 +11,10 @@ community) that collects points (see `scoring`). Two verdicts travel with a hypo
   it is never accepted as if found at a coarser level;
 * ``contradiction``: a stated admin level does not contain the place, but the rest of the
   address is specific enough to resolve it (the stated community or street is wrong; a stated
-  district only when a road + door or a finer stated level agrees with the place). A stated
-  district with nothing else to back the other place refuses it: the address is never moved
-  into another district that merely has a compound of the same name.
+  district when a road + door or a finer stated level agrees with the place, or when the
+  compound's name is the only one of its kind in the city). A name several compounds share
+  never moves an address out of the district it states: the stated district's compound wins,
+  and the others are refused.
 """
 
 from __future__ import annotations
@@ -177,7 +178,18 @@ class Search:
         reason = None
         if name_points <= sc.ONE_EDIT and not gate_confirmed:
             reason = f"no compound named {parsed.compound}: one character off {compound.name}"
-        contradiction, refusal = _judge_admin(wrong, right, compound.name, backed=gate_confirmed)
+        unique = (
+            "district" in wrong
+            and name_points >= sc.SHORT_NAME
+            and len(self.gazetteer.compound_names.get(compound.name, ())) == 1
+        )
+        if unique or ("district" in wrong and gate_confirmed):
+            # the only compound of that name in the city, or its own gate's road and door:
+            # the stated district is the slip
+            points += sc.UNIQUE_ACROSS_DISTRICTS
+        contradiction, refusal = _judge_admin(
+            wrong, right, compound.name, backed=gate_confirmed or unique
+        )
         reason = reason or refusal
         if parsed.building is None:
             return Hypothesis(
@@ -296,6 +308,9 @@ class Search:
             if road is not None and context.district & road.district_codes:
                 # the road also runs through the stated district: its door is missing there
                 reason = f"{road.name} has no door {parsed.door} in the stated district"
+            elif road is not None:
+                # the road runs only elsewhere: road + door is the unique locator
+                points += sc.UNIQUE_ACROSS_DISTRICTS
         compound = self.gazetteer.gate_of.get(place.index)
         if compound is not None:
             if compound.uid in named:

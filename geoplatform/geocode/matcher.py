@@ -38,7 +38,7 @@ from geoplatform.errors import ConfigurationError
 from geoplatform.geocode import scoring as sc
 from geoplatform.geocode.gazetteer import Gazetteer, Road
 from geoplatform.geocode.hypotheses import Hypothesis, Search, nested
-from geoplatform.geocode.normalise import has_remark, normalise, strip_remarks
+from geoplatform.geocode.normalise import drop_remarks, has_remark, normalise, strip_remarks
 from geoplatform.geocode.parse import ParsedAddress, parse
 from geoplatform.geocode.result import Candidate, GeocodeResult
 from geoplatform.geocode.roads import midpoint
@@ -185,6 +185,28 @@ class Matcher:
         cached = self._cache.get(address)
         if cached is not None:
             return cached
+        address = address or ""
+        if has_remark(address):
+            # brackets hold remarks (二楼, 东门, 租户, 旁边是超市) far more often than elements:
+            # read the address without those naming no element first, then as written
+            result = self._match_plain(drop_remarks(address))
+            if not result.accepted:
+                for other in (address, strip_remarks(address)):
+                    again = self._match_plain(other)
+                    if again.accepted or again.score > result.score:
+                        result = again
+                    if result.accepted:
+                        break
+            result = _requery(result, address, result.normalized)
+        else:
+            result = self._match_plain(address)
+        self._cache[address] = result
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return result
+
+    def _match_plain(self, address: str) -> GeocodeResult:
+        """`match` without the remark handling: through the building-prefix memo."""
         tail = _ROOM_TAIL.search(address) if address else None
         text: str | None = None
         if tail is not None:
@@ -205,20 +227,12 @@ class Matcher:
             text = normalised_prefix + text
         self._vote = None
         unsure_before = len(self._unsure)
-        result = self._match(address or "", text)
-        if not result.accepted and has_remark(address or ""):
-            # a bracketed remark (东门, 原XX) may be what confused it: try without
-            bare = self._match(strip_remarks(address))
-            if bare.accepted or bare.score > result.score:
-                result = _with_query(bare, address)
+        result = self._match(address, text)
         if tail is not None:
             unsure = len(self._unsure) > unsure_before
             self._prefixes[prefix] = (result, self._vote, unsure, normalised_prefix)
             if len(self._prefixes) > self._cache_size:
                 self._prefixes.pop(next(iter(self._prefixes)))
-        self._cache[address] = result
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
         return result
 
     def parse(self, address: str) -> ParsedAddress:

@@ -186,6 +186,21 @@ def strip_remarks(text: str) -> str:
     return _REMARK.sub("", text)
 
 
+#: What makes a bracket's content an address element rather than a remark: a number with a
+#: building, unit, room, door or group marker (（3号楼）, (2单元)); a floor alone (二楼) is not.
+_ELEMENT_MARK = re.compile(r"[0-9]+(?:栋|单元|单|室|户|号|组|-[0-9])")
+
+
+def drop_remarks(text: str) -> str:
+    """``text`` without the bracketed parts that name no address element (二楼, 东门, 租户,
+    旁边是超市); brackets holding a building, unit or room number stay."""
+
+    def keep(match: re.Match[str]) -> str:
+        return match.group(0) if _ELEMENT_MARK.search(normalise(match.group(0))) else ""
+
+    return _REMARK.sub(keep, text)
+
+
 def has_remark(text: str) -> bool:
     """True when ``text`` holds a bracketed part (a remark or a name in brackets)."""
     return _REMARK.search(text) is not None

@@ -66,6 +66,9 @@ DOOR_IN_COMMUNITY = 2.5  # unknown road name, but the door number exists in the 
 DOOR_IN_STREET = 2.0
 ADMIN_AGREES = 0.5
 ADMIN_CONTRADICTS = {"district": -2.0, "street": -1.5, "community": -0.5}
+#: Given back when the contradicted district's compound is the only one of its name in the
+#: city (the rest of the address is unique): the slip then costs as little as a community's.
+UNIQUE_ACROSS_DISTRICTS = 1.5
 AMBIGUITY_MARGIN = 1.5  # a rival this close costs the winner the difference: a tie is refused
 REFUSED_BELOW = 2.0  # a refused hypothesis keeps at most threshold - this many points
 SCORE_SLOPE = 1.5
