@@ -36,8 +36,10 @@ def list_warnings(
         return
     from geoplatform.analytics.nightly import recent_warnings
     from geoplatform.db.engine import create_engine
+    from geoplatform.db.roles import ETL, url_for_role
 
-    engine = create_engine(settings_from_env())
+    settings = settings_from_env()
+    engine = create_engine(settings, url=url_for_role(settings, ETL))
     try:
         frame = recent_warnings(engine, _day(as_of))
     finally:
@@ -76,8 +78,10 @@ def scan(
     The cron runs it after `etl run`; rerunning a day replaces that day's warnings."""
     from geoplatform.analytics.nightly import run_scan
     from geoplatform.db.engine import create_engine
+    from geoplatform.db.roles import ETL, url_for_role
 
-    engine = create_engine(settings_from_env())
+    settings = settings_from_env()
+    engine = create_engine(settings, url=url_for_role(settings, ETL))
     try:
         summary = run_scan(engine, _day(as_of))
     finally:

@@ -133,6 +133,10 @@ $$;
 REVOKE ALL ON meta.audit_log, meta.audit_checkpoints FROM PUBLIC, api, etl, analyst;
 REVOKE ALL ON FUNCTION meta.audit_prune(interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION meta.audit_chain() FROM PUBLIC;
+-- The chain trigger reads the head as the owner: a role that may append (etl logs its runs
+-- and review decisions) still cannot read the trail.
+ALTER FUNCTION meta.audit_chain() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+GRANT INSERT ON meta.audit_log TO etl;
 
 -- The only way the server writes the trail: one row per person-level answer.
 CREATE FUNCTION access.audit_append(
