@@ -17,7 +17,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from fastapi import FastAPI, Request
@@ -28,9 +28,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geoplatform import __version__
-from geoplatform.db.engine import database_url
-from geoplatform.errors import GeoPlatformError
+from geoplatform.access.principal import SERVICE_PRINCIPAL
+from geoplatform.db.roles import API, url_for_role
+from geoplatform.errors import ConfigurationError, GeoPlatformError
 from geoplatform.settings import Settings
+from geoplatform.tiles.auth import Authenticator, ScopedPool
 from geoplatform.tiles.cache import BytesCache
 from geoplatform.tiles.catalog import bind_catalog, read_catalog_file
 from geoplatform.tiles.context import Metrics, ServerContext, catalog_digest
@@ -53,11 +55,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        url = database_url(settings)
+        url = url_for_role(settings, API)
         catalog_file = read_catalog_file(settings.layers_file)
         with psycopg.connect(url, connect_timeout=settings.connect_timeout_s) as conn:
+            refuse_superuser(conn, settings)
             catalog = bind_catalog(conn, catalog_file)
-        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+        raw_pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             url,
             min_size=1,
             max_size=settings.pool_size,
@@ -65,7 +68,9 @@ def create_app(settings: Settings) -> FastAPI:
             open=False,
             name="geoplatform-tiles",
         )
-        await pool.open(wait=True, timeout=settings.connect_timeout_s * 2)
+        await raw_pool.open(wait=True, timeout=settings.connect_timeout_s * 2)
+        # the server's own reads (indexes, aggregates): the service role
+        pool = cast("AsyncConnectionPool[Any]", ScopedPool(raw_pool, SERVICE_PRINCIPAL))
         versions = VersionWatch(url, query("layer_versions"), settings.connect_timeout_s)
         versions.start()
         app.state.metrics.watch_versions(versions)
@@ -79,6 +84,8 @@ def create_app(settings: Settings) -> FastAPI:
             metrics=app.state.metrics,
             catalog_digest=catalog_digest(settings.layers_file),
             viewer_dir=_viewer_dir(settings),
+            auth=Authenticator(settings, raw_pool),
+            raw_pool=raw_pool,
         )
         ctx: ServerContext = app.state.context
         preloads: set[asyncio.Future[None]] = set()
@@ -102,7 +109,7 @@ def create_app(settings: Settings) -> FastAPI:
             for task in list(preloads):
                 task.cancel()
             await versions.close()
-            await pool.close()
+            await raw_pool.close()
 
     app = OneMapApp(
         title="geoplatform one-map API",
@@ -143,6 +150,19 @@ async def _preload(ctx: ServerContext, versions: dict[str, int] | None = None) -
                 await ctx.indexes.get(layer, versions.get(layer.version_key, 0))
     except (GeoPlatformError, psycopg.Error) as exc:  # requests will report it themselves
         log.warning("preloading cluster indexes failed: %s", exc)
+
+
+def refuse_superuser(conn: psycopg.Connection[Any], settings: Settings) -> None:
+    """The server must be held by row-level security: no superuser, no BYPASSRLS login."""
+    row = conn.execute(
+        "SELECT rolname, rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+    ).fetchone()
+    if row is not None and row[1] and not settings.allow_superuser:
+        raise ConfigurationError(
+            f"refusing to serve as {row[0]}, a superuser or BYPASSRLS role that row-level "
+            "security cannot hold: connect as `api` (the default; see `geoplatform db url "
+            "--role api`) or set GEOPLATFORM_ALLOW_SUPERUSER=1 for a throwaway database"
+        )
 
 
 def error_body(status: int, message: str, code: str) -> JSONResponse:

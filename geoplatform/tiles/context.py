@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 
+from geoplatform.access.principal import ANONYMOUS, Principal
 from geoplatform.settings import Settings
 from geoplatform.tiles.cache import BytesCache
 from geoplatform.tiles.catalog import Catalog
@@ -52,6 +53,11 @@ class Metrics:
             "geoplatform_tile_bytes",
             "Uncompressed tile size",
             buckets=(1e3, 1e4, 5e4, 1e5, 2.5e5, 5e5, 1e6),
+            registry=self.registry,
+        )
+        self.person_reads = Counter(
+            "geoplatform_person_reads",
+            "Answers holding person-level data, each logged in the audit chain",
             registry=self.registry,
         )
         # children bound once: a labels() lookup per request costs a lock and a dict lookup
@@ -120,6 +126,36 @@ class ServerContext:
     viewer_dir: Path | None
     glyphs_dir: Path | None = None
     started_at: float = field(default_factory=time.time)
+    principal: Principal = ANONYMOUS
+    auth: Any = None
+    """The Authenticator (geoplatform.tiles.auth); None in contexts built without one."""
+    raw_pool: Any = None
+    """The unscoped pool (the lifespan's); `pool` of a principal's view is scoped to it."""
+    _views: dict[str, ServerContext] = field(default_factory=dict, repr=False)
+
+    def for_principal(self, principal: Principal) -> ServerContext:
+        """This context as one caller sees it: its catalog view, its scoped pool and indexes,
+        its principal (cache keys carry `principal.cache_key`). Views are kept per key."""
+        view = self._views.get(principal.cache_key)
+        if view is None:
+            from geoplatform.tiles.auth import ScopedPool
+            from geoplatform.tiles.overview import PrincipalIndexes
+
+            raw = self.raw_pool if self.raw_pool is not None else self.pool
+            view = replace(
+                self,
+                catalog=self.catalog.view(principal.role),
+                pool=cast("AsyncConnectionPool[Any]", ScopedPool(raw, principal)),
+                indexes=PrincipalIndexes(self.indexes, principal),  # type: ignore[arg-type]
+                principal=principal,
+                _views={},
+            )
+            if len(self._views) > 1000:
+                self._views.clear()
+            self._views[principal.cache_key] = view
+        if view.principal != principal:  # same rights, another actor (audit names the actor)
+            view = replace(view, principal=principal)
+        return view
 
 
 def catalog_digest(path: Path) -> str:
@@ -131,6 +167,7 @@ def catalog_digest(path: Path) -> str:
 
 
 async def get_context(request: Request) -> ServerContext:
-    """The default dependency: the context the lifespan put on the app state."""
+    """The default dependency: the lifespan's context as this request's caller sees it."""
     ctx: ServerContext = request.app.state.context
-    return ctx
+    principal = request.scope.get("state", {}).get("principal", ANONYMOUS)
+    return ctx.for_principal(principal)

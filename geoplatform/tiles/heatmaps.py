@@ -298,6 +298,7 @@ async def current_index(
     state = request.app.state
     holder: CubeIndexes | None = getattr(state, "cube_indexes", None)
     if holder is None:
-        holder = CubeIndexes(pool)
+        # built once for everyone, as the server (service role): never a caller's rows
+        holder = CubeIndexes(getattr(getattr(state, "context", None), "pool", pool))
         state.cube_indexes = holder
     return holder, await holder.get(version)

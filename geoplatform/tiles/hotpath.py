@@ -15,12 +15,14 @@ tile needs belongs in `tile_answer`, which both paths use; requests are still co
 
 from __future__ import annotations
 
+import json
 import time
 
 from fastapi import FastAPI
 from starlette.datastructures import QueryParams
 from starlette.types import Receive, Scope, Send
 
+from geoplatform.errors import GeoPlatformError
 from geoplatform.tiles.context import ServerContext
 from geoplatform.tiles.cors import simple_cors_headers
 from geoplatform.tiles.routes.tiles import (
@@ -40,14 +42,35 @@ class OneMapApp(FastAPI):
     """The FastAPI app, with cache hits for `/tiles/...` answered ahead of the framework."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
+        if scope["type"] == "http":
+            ctx: ServerContext | None = getattr(self.state, "context", None)
+            if ctx is not None and ctx.auth is not None:
+                # authentication comes first: the hot path's cache key carries role and scope
+                try:
+                    principal = await ctx.auth.principal(scope["headers"])
+                except GeoPlatformError as exc:
+                    await _refuse(send, exc)
+                    return
+                scope.setdefault("state", {})["principal"] = principal
+                ctx = ctx.for_principal(principal)
             path: str = scope["path"]
-            if path.startswith("/tiles/") and path.endswith(".mvt"):
-                ctx: ServerContext | None = getattr(self.state, "context", None)
+            if scope["method"] == "GET" and path.startswith("/tiles/") and path.endswith(".mvt"):
                 cors: tuple[str, ...] = getattr(self.state, "cors_origins", ())
                 if ctx is not None and await answer_cached_tile(ctx, scope, send, cors):
                     return
         await super().__call__(scope, receive, send)
+
+
+async def _refuse(send: Send, exc: GeoPlatformError) -> None:
+    """401 for credentials that do not hold (the error map's shape, before any routing)."""
+    body = json.dumps({"code": type(exc).__name__, "description": exc.message}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"www-authenticate", b'Bearer realm="geoplatform"'),
+    ]
+    await send({"type": "http.response.start", "status": exc.http_status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def answer_cached_tile(

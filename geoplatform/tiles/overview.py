@@ -22,6 +22,7 @@ import numpy.typing as npt
 from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
+from geoplatform.access.principal import Principal
 from geoplatform.spatial.chinese_offsets import wgs84_to_gcj02
 from geoplatform.spatial.h3cells import lonlat_to_cells, parent_cells
 from geoplatform.tiles.catalog import Layer
@@ -149,7 +150,7 @@ class PointIndex:
             key = tx * n + ty
             order = np.argsort(key, kind="stable")  # stable: H3 order kept inside a bucket
             keys, starts = np.unique(key[order], return_index=True)
-            ends = np.append(starts[1:], order.size)
+            ends = np.append(starts[1:], order.size) if starts.size else starts  # 0 rows
             spans = {int(k): (int(a), int(b)) for k, a, b in zip(keys, starts, ends, strict=True)}
             self._buckets[level] = (order, spans)
         order, spans = self._buckets[level]
@@ -283,14 +284,18 @@ class OverviewIndexes:
         held = self._indexes.get(name)
         return held.version if held is not None else -1
 
-    async def get(self, layer: Layer, version: int) -> PointIndex:
-        current = self._indexes.get(layer.name)
+    async def get(
+        self, layer: Layer, version: int, pool: Any = None, owner: str = ""
+    ) -> PointIndex:
+        """The layer's index at `version`; `pool`/`owner`: another reader's (its own rows)."""
+        name = f"{layer.name}@{owner}" if owner else layer.name
+        current = self._indexes.get(name)
         if current is not None and current.version == version:
             return current
-        key = (layer.name, version)
+        key = (name, version)
         task = self._loading.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._load(layer, version))
+            task = asyncio.ensure_future(self._load(layer, version, name, pool or self._pool))
             self._loading[key] = task
         try:
             return await asyncio.shield(task)
@@ -298,12 +303,34 @@ class OverviewIndexes:
             if task.done():
                 self._loading.pop(key, None)
 
-    async def _load(self, layer: Layer, version: int) -> PointIndex:
+    async def _load(self, layer: Layer, version: int, name: str, pool: Any) -> PointIndex:
         started = time.perf_counter()
-        async with self._pool.connection() as conn:
+        async with pool.connection() as conn:
             index = await load_index(conn, layer, version)
-        held = self._indexes.get(layer.name)
+        held = self._indexes.get(name)
         if held is None or held.version <= version:
-            self._indexes[layer.name] = index
-        self.load_seconds[layer.name] = time.perf_counter() - started
+            self._indexes[name] = index
+        self.load_seconds[name] = time.perf_counter() - started
         return index
+
+
+class PrincipalIndexes:
+    """The indexes as one caller sees them: layers of people are indexed from the caller's
+    own rows (row-level security decides them), every other layer from the shared index."""
+
+    def __init__(self, indexes: OverviewIndexes, principal: Principal) -> None:
+        self._indexes = indexes
+        self._principal = principal
+        self.load_seconds = indexes.load_seconds
+
+    def version_of(self, name: str) -> int:
+        return self._indexes.version_of(name)
+
+    async def get(self, layer: Layer, version: int) -> PointIndex:
+        if not layer.holds_persons:
+            return await self._indexes.get(layer, version)
+        from geoplatform.tiles.auth import ScopedPool
+
+        raw = getattr(self._indexes._pool, "_pool", self._indexes._pool)
+        pool = ScopedPool(raw, self._principal)
+        return await self._indexes.get(layer, version, pool, self._principal.cache_key)

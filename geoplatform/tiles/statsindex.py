@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from geoplatform.access.kanon import DEFAULT_K
 from geoplatform.analytics.stats import LEAF_COLUMNS, unit_statistics
 from geoplatform.tiles.mvt import query
 from geoplatform.tiles.params import InvalidParameter
@@ -59,6 +60,7 @@ class StatsIndex:
     units: pd.DataFrame = field(repr=False)
     residents: pd.Series = field(repr=False)
     names: dict[str, str] = field(repr=False)
+    k: int = DEFAULT_K
 
     @classmethod
     def build(
@@ -137,12 +139,17 @@ class StatsIndex:
         if by not in LEVELS:
             raise InvalidParameter(f"by: must be one of {', '.join(LEVELS)}; got {by!r}")
         leaf = self.leaf(start, end, categories, channels, now)
-        # No role may see person counts yet (access control is to come): residents and the
-        # per-10k rates built on them are suppressed where 1-10 people could be identified,
-        # with complementary suppression across the levels (analytics.stats).
-        stats = unit_statistics(
-            leaf, by=by, levels=LEVELS, residents=self.residents, suppress_people=True
-        )
+        # People counts are k-anonymous for every caller (geoplatform.access.kanon): grids of
+        # 1..k-1 residents are suppressed first, and every coarser unit sums the published grids
+        # only, so no published count is small and none is a difference of two others.
+        small = (self.residents > 0) & (self.residents < self.k)
+        published = self.residents.where(~small, 0)
+        stats = unit_statistics(leaf, by=by, levels=LEVELS, residents=published)
+        hidden = pd.Series(False, index=stats.index)
+        if by == LEVELS[-1]:
+            hidden = small.reindex(stats.index, fill_value=False)
+            stats.loc[hidden, ["residents", "per_10k"]] = np.nan
+        stats["suppressed"] = hidden
         stats.insert(0, "name", [self.names.get(str(code)) for code in stats.index])
         stats.index.name = "code"
         return stats
@@ -156,6 +163,7 @@ class StatsIndexes:
         self._lock = asyncio.Lock()
         self._key: str | None = None
         self._index: StatsIndex | None = None
+        self.k = DEFAULT_K
 
     async def get(self, key: str) -> StatsIndex:
         if self._index is not None and self._key == key:
@@ -173,7 +181,8 @@ class StatsIndexes:
             units = await copy_frame(conn, query("grid_units"), dict.fromkeys(LEVELS, str))
             residents = await copy_frame(conn, query("residents_by_grid"), {"grid": str})
             names = await copy_frame(conn, query("admin_names"), {"code": str})
-        return StatsIndex.build(rows, units, residents, names)
+        index = StatsIndex.build(rows, units, residents, names)
+        return replace(index, k=self.k)
 
 
 async def current_stats(request: Any, pool: AsyncConnectionPool[Any], key: str) -> StatsIndex:
@@ -181,6 +190,9 @@ async def current_stats(request: Any, pool: AsyncConnectionPool[Any], key: str) 
     state = request.app.state
     holder: StatsIndexes | None = getattr(state, "stats_indexes", None)
     if holder is None:
-        holder = StatsIndexes(pool)
+        # built once for everyone, as the server (service role): never a caller's rows
+        ctx = getattr(state, "context", None)
+        holder = StatsIndexes(getattr(ctx, "pool", pool))
+        holder.k = ctx.settings.k_anonymity if ctx is not None else DEFAULT_K
         state.stats_indexes = holder
     return await holder.get(key)

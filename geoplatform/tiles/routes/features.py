@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from geoplatform.errors import NotFound
+from geoplatform.tiles.audit import audit_read, feature_ids
 from geoplatform.tiles.context import ServerContext, get_context
 from geoplatform.tiles.features import (
     ItemsQuery,
@@ -59,6 +61,8 @@ def features_router(context: Callable[..., Any] = get_context) -> APIRouter:
         category: str | None = None,
     ) -> Response:
         layer = ctx.catalog.get(collection_id)
+        if not layer.config.features:
+            raise NotFound(f"layer {layer.name!r} has no features here: see its tiles")
         unknown = sorted(set(request.query_params) - KNOWN)
         if unknown:
             raise InvalidParameter(
@@ -80,6 +84,11 @@ def features_router(context: Callable[..., Any] = get_context) -> APIRouter:
         )
         async with ctx.pool.connection() as conn:
             page = await fetch_items(conn, layer, q)
+            if layer.holds_persons and page.features:
+                params = dict(request.query_params)
+                await audit_read(
+                    ctx, conn, f"items/{layer.name}", params, feature_ids(page.features)
+                )
         links = [
             {"href": str(request.url), "rel": "self", "type": GEOJSON},
             {
@@ -119,8 +128,12 @@ def features_router(context: Callable[..., Any] = get_context) -> APIRouter:
         ctx: Ctx, request: Request, collection_id: str, item_id: str, crs: str | None = None
     ) -> Response:
         layer = ctx.catalog.get(collection_id)
+        if not layer.config.features:
+            raise NotFound(f"layer {layer.name!r} has no features here: see its tiles")
         async with ctx.pool.connection() as conn:
             feature = await fetch_item(conn, layer, item_id, parse_crs(crs))
+            if layer.holds_persons:
+                await audit_read(ctx, conn, f"item/{layer.name}", {"id": item_id}, [item_id])
         base = str(request.url_for("collection", collection_id=layer.name))
         links = (
             f'[{{"href":"{request.url}","rel":"self","type":"{GEOJSON}"}},'
