@@ -8,13 +8,15 @@ STAMP := $(VENV)/.installed-stamp
 VIEWER_STAMP := tiles/viewer/node_modules/.installed-stamp
 SCALE ?= 0.05
 SEED ?= 1
+PRESET ?= wuhai
 PYTEST_ARGS ?=
 
 .PHONY: demo test install system-packages lint typecheck pytest db-up clean
 
 DEMO_DIR ?= .geoplatform/demo
-DEMO_PIPELINE := etl/pipelines/demo.yaml
-DEMO_STAMP = $(DEMO_DIR)/.generated-scale$(SCALE)-seed$(SEED)
+# the committed pipeline of the preset; its root is GEOPLATFORM_DEMO_DIR (default: DEMO_DIR)
+DEMO_PIPELINE = etl/pipelines/demo-$(PRESET).yaml
+DEMO_STAMP = $(DEMO_DIR)/.generated-$(PRESET)-scale$(SCALE)-seed$(SEED)
 # The demo's own key for the keyed HMAC of ID numbers (yours if GEOPLATFORM_HMAC_KEY_FILE is
 # set); a real deployment keeps its key outside the repository and the database.
 DEMO_HMAC_KEY_FILE ?= $(or $(GEOPLATFORM_HMAC_KEY_FILE),.geoplatform/hmac.key)
@@ -23,14 +25,15 @@ DEMO_HMAC_KEY_FILE ?= $(or $(GEOPLATFORM_HMAC_KEY_FILE),.geoplatform/hmac.key)
 demo: install $(DEMO_STAMP) $(DEMO_HMAC_KEY_FILE)
 	$(BIN)/geoplatform db up
 	$(BIN)/geoplatform db migrate
-	GEOPLATFORM_HMAC_KEY_FILE=$(DEMO_HMAC_KEY_FILE) $(BIN)/geoplatform etl run $(DEMO_PIPELINE)
+	GEOPLATFORM_HMAC_KEY_FILE=$(DEMO_HMAC_KEY_FILE) GEOPLATFORM_DEMO_DIR=$(abspath $(DEMO_DIR)) \
+		$(BIN)/geoplatform etl run $(DEMO_PIPELINE)
 	@echo "serving the one-map viewer at http://127.0.0.1:8000 (Ctrl-C stops it)"
 	$(BIN)/geoplatform serve --host 127.0.0.1 --port 8000
 
 $(DEMO_STAMP): | $(STAMP)
 	rm -rf $(DEMO_DIR)
-	$(BIN)/geoplatform demo generate --scale $(SCALE) --seed $(SEED) --out $(DEMO_DIR) \
-		--pipeline $(DEMO_PIPELINE)
+	$(BIN)/geoplatform demo generate --preset $(PRESET) --scale $(SCALE) --seed $(SEED) \
+		--out $(DEMO_DIR)
 	@# a new city replaces the previous one's rows and watermarks (embedded database only)
 	@if [ -z "$${GEOPLATFORM_DATABASE_URL:-}" ]; then $(BIN)/geoplatform db reset --yes; fi
 	@touch $(DEMO_STAMP)

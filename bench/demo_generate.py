@@ -1,6 +1,6 @@
 """Time the demo-city generator at a given scale and report its peak memory.
 
-Usage: python bench/demo_generate.py [--scale 1] [--seed 1] [--out DIR]
+Usage: python bench/demo_generate.py [--preset wuhai|jiaxing] [--scale 1] [--seed 1] [--out DIR]
 Prints seconds per stage, total seconds, peak RSS (MiB) and the main counts as JSON lines.
 """
 
@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--preset", default="wuhai")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="demo-city-"))
@@ -34,13 +35,16 @@ def main(argv: list[str] | None = None) -> int:
         if done >= total:
             stage_seconds[stage] = round(now - stage_started[stage], 2)
 
-    report = generate_city(out, scale=args.scale, seed=args.seed, progress=progress)
+    report = generate_city(
+        out, scale=args.scale, seed=args.seed, preset=args.preset, progress=progress
+    )
     seconds = time.perf_counter() - started
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     size_mib = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 2**20
     print(
         json.dumps(
             {
+                "preset": args.preset,
                 "scale": args.scale,
                 "seconds": round(seconds, 1),
                 "peak_rss_mib": round(peak_mib),

@@ -21,6 +21,8 @@ command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 # test and benchmark peers: a real browser, GDAL's OAPIF/MVT clients, wrk, docker-compose
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v ogrinfo >/dev/null 2>&1 || missing+=(gdal-bin)
+# QGIS 3.22 (Debian 12) opens the API through its OAPIF provider in the standards tests
+/usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1 || missing+=(python3-qgis)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 

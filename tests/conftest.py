@@ -129,6 +129,7 @@ DEMO_SOURCES = (
     "geoplatform/demo/*.py",
     "geoplatform/identifiers.py",
     "geoplatform/spatial/chinese_offsets.py",
+    "etl/pipelines/demo-*.yaml",
 )
 
 
@@ -151,13 +152,22 @@ def demo_cities(
             digest.update(path.read_bytes())
     cache_root = request.config.cache.mkdir("demo-cities")
 
-    def city(scale: float, seed: int, *, planted_hotspots: bool = True) -> Path:
+    def city(
+        scale: float, seed: int, *, planted_hotspots: bool = True, preset: str = "wuhai"
+    ) -> Path:
         key = f"{digest.hexdigest()[:16]}-{scale}-{seed}-{'hot' if planted_hotspots else 'quiet'}"
+        key += "" if preset == "wuhai" else f"-{preset}"
         cached = cache_root / key
         if not (cached / ".complete").exists():
             building = cache_root / f"{key}.partial"
             shutil.rmtree(building, ignore_errors=True)
-            generate_city(building, scale=scale, seed=seed, planted_hotspots=planted_hotspots)
+            generate_city(
+                building,
+                scale=scale,
+                seed=seed,
+                planted_hotspots=planted_hotspots,
+                preset=preset,
+            )
             (building / ".complete").touch()
             shutil.rmtree(cached, ignore_errors=True)
             building.rename(cached)

@@ -49,7 +49,7 @@ def test_landing_conformance_collections(server: str) -> None:
         q = http.get("/collections/incidents/queryables").json()
         assert q["properties"]["reported_at"]["format"] == "date-time"
         tms = http.get("/tileMatrixSets").json()["tileMatrixSets"]
-        assert {t["id"] for t in tms} == {"WebMercatorQuad", "CGCS2000Quad"}
+        assert {t["id"] for t in tms} == {"WebMercatorQuad", "WorldCRS84Quad", "CGCS2000Quad"}
         cgcs = http.get("/tileMatrixSets/CGCS2000Quad").json()
         assert "4490" in json.dumps(cgcs["crs"])
         assert http.get("/collections/incidents/tiles").status_code == 200
@@ -61,7 +61,9 @@ def test_items_paging_until_every_row(server: str, database_url: str, city: City
         url: str | None = "/collections/incidents/items?limit=1000"
         while url:
             page = http.get(url).json()
-            assert page["numberMatched"] == city.incidents
+            if not seen:  # later pages follow a keyset cursor and do not count again
+                assert page["numberMatched"] == city.incidents
+            assert page["numberReturned"] == len(page["features"]) <= 1000
             seen += [f["id"] for f in page["features"]]
             nxt = [link["href"] for link in page["links"] if link["rel"] == "next"]
             url = nxt[0] if nxt else None

@@ -24,9 +24,12 @@ def demo_generate(
         float, typer.Option(min=0.001, max=100, help="1 = a Wuhai-sized city (560k residents).")
     ] = 0.05,
     seed: Annotated[int, typer.Option(help="Same seed, same city.")] = 1,
+    preset: Annotated[
+        str, typer.Option(help="City preset: wuhai (default) or jiaxing (浙江省嘉兴市).")
+    ] = "wuhai",
     pipeline: Annotated[
         Path | None,
-        typer.Option(help="Also write the pipeline definition here (paths relative to it)."),
+        typer.Option(help="Also write the committed pipeline here, its root pointing at --out."),
     ] = None,
     hotspots: Annotated[
         bool, typer.Option("--hotspots/--no-hotspots", help="Plant the known hotspots.")
@@ -35,6 +38,12 @@ def demo_generate(
 ) -> None:
     """Write a city's source files as departments deliver them, its pipeline and ground truth."""
     from geoplatform.demo import generate_city
+    from geoplatform.demo.presets import PRESETS
+
+    if preset not in PRESETS:
+        raise typer.BadParameter(
+            f"unknown preset {preset!r}: one of {', '.join(sorted(PRESETS))}", param_hint="--preset"
+        )
 
     with Progress(
         TextColumn("{task.description:<14}"),
@@ -56,6 +65,7 @@ def demo_generate(
             out_dir,
             scale=scale,
             seed=seed,
+            preset=preset,
             pipeline_path=pipeline,
             progress=report,
             planted_hotspots=hotspots,
@@ -63,7 +73,9 @@ def demo_generate(
     if as_json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str))
         return
-    table = Table(title=f"demo city (scale {scale}, seed {seed}) in {result.seconds:.1f} s")
+    table = Table(
+        title=f"demo city {preset} (scale {scale}, seed {seed}) in {result.seconds:.1f} s"
+    )
     table.add_column("entity")
     table.add_column("rows", justify="right")
     for entity, count in result.counts.items():

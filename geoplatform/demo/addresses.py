@@ -12,6 +12,8 @@ import pandas as pd
 
 from geoplatform.demo import vocab
 from geoplatform.demo.admin import AdminLayout, to_wgs84
+from geoplatform.demo.delivery import delivery
+from geoplatform.demo.presets import active
 from geoplatform.demo.roads import RoadNetwork
 from geoplatform.demo.stock import BuildingStock
 
@@ -110,7 +112,7 @@ def build_address_book(
         district_name=np.array([name_of[c[:6] + "000000"] for c in street_code], dtype=object),
         district_short=np.array([short_of[c[:6] + "000000"] for c in street_code], dtype=object),
         road=road,
-        road_name=np.array(roads.names, dtype=object)[road],
+        road_name=np.array(roads.display, dtype=object)[road],
         door=door,
         door_number=doors.number[door],
         compound=compound,
@@ -142,6 +144,7 @@ def _standard_table(
     for index, door in enumerate(buildings.door):
         first_building_of_door.setdefault(door, index)
     rows: list[dict[str, object]] = []
+    label = delivery().building_label
     for index in range(len(doors)):
         community = str(door_community[index])
         street = str(areas.at[community, "parent_code"])
@@ -163,7 +166,7 @@ def _standard_table(
                 "街道": areas.at[street, "name"],
                 "社区": areas.at[community, "name"],
                 "社区代码": community,
-                "街路巷": roads.names[doors.road[index]],
+                "街路巷": roads.display[doors.road[index]],
                 "门牌号": f"{doors.number[index]}号",
                 "小区名称": compounds.name[compound] if is_gate else "",
                 "小区别名": compounds.documented_alias[compound] if is_gate else "",
@@ -190,7 +193,7 @@ def _standard_table(
                 "门牌号": f"{book.door_number[index]}号",
                 "小区名称": book.compound_name[index],
                 "小区别名": compounds.documented_alias[book.compound[index]],
-                "楼栋号": f"{book.building_number[index]}号楼",
+                "楼栋号": f"{book.building_number[index]}{label}",
                 "地物名称": "",
                 "建筑编号": book.building_id[index],
                 "X坐标": float(book.x[index]),
@@ -201,7 +204,7 @@ def _standard_table(
     table.insert(
         1,
         "标准地址",
-        vocab.CITY_NAME
+        active().city_name
         + table["区县"]
         + table["街道"]
         + table["社区"]

@@ -19,13 +19,7 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import LineString, Polygon
 
-from geoplatform.demo import vocab
-from geoplatform.demo.config import (
-    COMMUNITY_COUNT,
-    GEOGRAPHIC_CRS,
-    GRID_COUNT,
-    METRIC_CRS,
-)
+from geoplatform.demo.config import GEOGRAPHIC_CRS
 from geoplatform.demo.partition import (
     FloatArray,
     allocate,
@@ -34,6 +28,7 @@ from geoplatform.demo.partition import (
     sample_points,
     voronoi_partition,
 )
+from geoplatform.demo.presets import Preset, active
 
 #: Special grids carved out of basic grids: schools (one per 街道), hospitals, markets, parks.
 HOSPITAL_GRIDS = 4
@@ -51,14 +46,14 @@ def _transformer(source: str, target: str) -> Transformer:
 
 
 def to_metric(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """WGS84 degrees → EPSG:4545 metres."""
-    x, y = _transformer(GEOGRAPHIC_CRS, METRIC_CRS).transform(lon, lat)
+    """WGS84 degrees → the preset's metric CRS (EPSG:4545 for Wuhai)."""
+    x, y = _transformer(GEOGRAPHIC_CRS, active().metric_crs).transform(lon, lat)
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
 def to_wgs84(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """EPSG:4545 metres → WGS84 degrees."""
-    lon, lat = _transformer(METRIC_CRS, GEOGRAPHIC_CRS).transform(x, y)
+    """The preset's metric CRS → WGS84 degrees."""
+    lon, lat = _transformer(active().metric_crs, GEOGRAPHIC_CRS).transform(x, y)
     return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
 
 
@@ -112,35 +107,33 @@ class CityFrame:
 
 def _river_lon(lat: FloatArray, phase: tuple[float, float]) -> FloatArray:
     return (
-        106.80
+        active().river_lon
         + 0.016 * np.sin(2 * np.pi * (lat - 39.1) / 0.23 + phase[0])
         + 0.006 * np.sin(2 * np.pi * lat / 0.07 + phase[1])
     )
 
 
 def build_frame(rng: np.random.Generator) -> CityFrame:
-    """The outline (inside Wuhai's extent), a meandering N–S river and three urban cores."""
+    """The outline (inside the preset's extent), a meandering N–S river and three cores."""
+    preset = active()
     angles = np.linspace(0.0, 2 * np.pi, 36, endpoint=False)
     phases = rng.uniform(0, 2 * np.pi, 3)
     radius = 0.88 + 0.05 * np.sin(2 * angles + phases[0]) + 0.04 * np.sin(3 * angles + phases[1])
     radius += 0.02 * np.sin(5 * angles + phases[2])
-    lon = 106.90 + 0.27 * radius * np.cos(angles)
-    lat = 39.55 + 0.32 * radius * np.sin(angles)
+    lon = preset.centre[0] + preset.radius[0] * radius * np.cos(angles)
+    lat = preset.centre[1] + preset.radius[1] * radius * np.sin(angles)
     x, y = to_metric(lon, lat)
     outline = Polygon(np.column_stack([x, y]))
 
     phase = (float(rng.uniform(0, 2 * np.pi)), float(rng.uniform(0, 2 * np.pi)))
-    river_lat = np.linspace(39.05, 40.05, 401)
+    river_lat = np.linspace(preset.centre[1] - 0.5, preset.centre[1] + 0.5, 401)
     rx, ry = to_metric(_river_lon(river_lat, phase), river_lat)
     river = LineString(np.column_stack([rx, ry]))
 
-    specs = (  # district, lat, lon offset from the river, sigma m, weight, half size m
-        ("150302", 39.675, 0.045, 3000.0, 1.0, (4200.0, 4800.0)),
-        ("150304", 39.505, -0.055, 2200.0, 0.8, (3000.0, 3400.0)),
-        ("150303", 39.435, 0.085, 1800.0, 0.6, (2500.0, 2600.0)),
-    )
     cores = []
-    for code6, core_lat, offset, sigma, weight, half in specs:
+    for spec in preset.cores:
+        code6, core_lat, offset = spec.district_code6, spec.lat, spec.river_offset
+        sigma, weight, half = spec.sigma, spec.weight, spec.half_size
         jitter_lat = core_lat + rng.uniform(-0.01, 0.01)
         core_lon = float(_river_lon(np.array([jitter_lat]), phase)[0]) + offset
         cx, cy = to_metric(np.array([core_lon]), np.array([jitter_lat]))
@@ -224,7 +217,7 @@ class AdminLayout:
                 "special_kind": self.grid_special,
             },
             geometry=self.grid_geometry,
-            crs=METRIC_CRS,
+            crs=active().metric_crs,
         )
 
 
@@ -256,14 +249,15 @@ def _district_polygons(frame: CityFrame, rng: np.random.Generator) -> dict[str, 
         [*map(tuple, river), (minx - 20_000, river[-1, 1]), (minx - 20_000, river[0, 1])]
     )
     wuda, east = _split(frame.outline, west_cutter)
-    split_y = float(to_metric(np.array([106.9]), np.array([39.562]))[1][0])
+    preset = active()
+    split_y = float(to_metric(np.array([preset.centre[0]]), np.array([preset.split_lat]))[1][0])
     xs = np.linspace(minx - 20_000, maxx + 20_000, 80)
     ys = split_y + 900.0 * np.sin(xs / 3000.0 + rng.uniform(0, 2 * np.pi))
     north_cutter = Polygon(
         [*zip(xs, ys, strict=True), (xs[-1], maxy + 20_000), (xs[0], maxy + 20_000)]
     )
     haibowan, hainan = _split(east, north_cutter)
-    return {"150302": haibowan, "150303": hainan, "150304": wuda}
+    return {preset.north_east: haibowan, preset.south_east: hainan, preset.west: wuda}
 
 
 class _NamePicker:
@@ -289,14 +283,15 @@ def _inside(polygon: Polygon, points: FloatArray) -> FloatArray:
 
 def build_admin(frame: CityFrame, rng: np.random.Generator) -> AdminLayout:
     """Districts, streets/towns, communities/villages and basic grids, nested exactly."""
+    preset: Preset = active()
     weighted = sample_points(frame.outline, 60_000, rng, frame.density)
     uniform = sample_points(frame.outline, 30_000, rng)
     names = _NamePicker(rng)
     rows: list[dict[str, object]] = [
         {
-            "code": vocab.CITY_CODE,
-            "name": vocab.CITY_NAME,
-            "short_name": vocab.CITY_SHORT,
+            "code": preset.city_code,
+            "name": preset.city_name,
+            "short_name": preset.city_short,
             "level": "city",
             "kind": "市",
             "parent_code": "",
@@ -305,7 +300,7 @@ def build_admin(frame: CityFrame, rng: np.random.Generator) -> AdminLayout:
     ]
     districts = _district_polygons(frame, rng)
     streets: list[tuple[str, str, Polygon, bool]] = []  # code, name, polygon, is_town
-    for spec in vocab.DISTRICTS:
+    for spec in preset.districts:
         polygon = districts[spec.code6]
         rows.append(
             {
@@ -313,8 +308,8 @@ def build_admin(frame: CityFrame, rng: np.random.Generator) -> AdminLayout:
                 "name": spec.name,
                 "short_name": spec.short,
                 "level": "district",
-                "kind": "区",
-                "parent_code": vocab.CITY_CODE,
+                "kind": "县" if spec.name.endswith("县") else "区",
+                "parent_code": preset.city_code,
                 "geometry": polygon,
             }
         )
@@ -352,12 +347,14 @@ def build_admin(frame: CityFrame, rng: np.random.Generator) -> AdminLayout:
 
     street_mass = np.array([len(_inside(p, weighted)) for _, _, p, _ in streets], dtype=np.float64)
     is_town = np.array([town for *_, town in streets])
-    town_total = 17
+    town_total = preset.town_communities
     community_counts = np.zeros(len(streets), dtype=np.int64)
     community_counts[is_town] = allocate(
         town_total, np.array([p.area for _, _, p, t in streets if t]), 3
     )
-    community_counts[~is_town] = allocate(COMMUNITY_COUNT - town_total, street_mass[~is_town], 3)
+    community_counts[~is_town] = allocate(
+        preset.community_count - town_total, street_mass[~is_town], 3
+    )
 
     communities: list[tuple[str, Polygon, bool]] = []  # code, polygon, is urban
     community_points: list[FloatArray] = []
@@ -384,12 +381,12 @@ def build_admin(frame: CityFrame, rng: np.random.Generator) -> AdminLayout:
             if town and index != seat:
                 village_sequence += 1
                 code = f"{street_code[:9]}{village_sequence:03d}"
-                name = names.pick(vocab.VILLAGE_STEMS, "村")
+                name = names.pick(preset.village_stems, "村")
                 kind = "村"
             else:
                 resident_sequence += 1
                 code = f"{street_code[:9]}{resident_sequence:03d}"
-                name = names.pick(vocab.COMMUNITY_STEMS, "社区")
+                name = names.pick(preset.community_stems, "社区")
                 kind = "社区"
             rows.append(
                 {
@@ -412,7 +409,7 @@ def build_admin(frame: CityFrame, rng: np.random.Generator) -> AdminLayout:
         HOSPITAL_GRIDS + MARKET_GRIDS + INDUSTRIAL_GRIDS
     )
     grid_counts = allocate(
-        GRID_COUNT - special_total,
+        preset.grid_count - special_total,
         np.array(community_mass) ** 0.8 + 1.0,
         [3 if urban else 2 for _, _, urban in communities],
     )
@@ -426,6 +423,6 @@ def build_admin(frame: CityFrame, rng: np.random.Generator) -> AdminLayout:
         for cell in voronoi_partition(polygon, kmeans(candidates, int(count), rng)):
             grid_geometry.append(cell)
             grid_community.append(code)
-    areas = gpd.GeoDataFrame(rows, geometry="geometry", crs=METRIC_CRS)
+    areas = gpd.GeoDataFrame(rows, geometry="geometry", crs=active().metric_crs)
     areas["geometry"] = shapely.set_precision(areas.geometry.to_numpy(), PRECISION_M)
     return AdminLayout(areas, grid_geometry, grid_community, [""] * len(grid_geometry))

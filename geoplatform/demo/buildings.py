@@ -12,10 +12,10 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon, box
 
-from geoplatform.demo import vocab
 from geoplatform.demo.admin import AdminLayout, CityFrame
 from geoplatform.demo.config import CityTargets
 from geoplatform.demo.partition import FloatArray, reading_order
+from geoplatform.demo.presets import active
 from geoplatform.demo.roads import CoreGrid, RoadNetwork, park_road
 from geoplatform.demo.stock import (
     Buildings,
@@ -34,12 +34,6 @@ HOUSES_PER_SETTLEMENT_AT_SCALE_1 = 220
 LATTICE = 150.0
 ROAD_CLEARANCE = 30.0
 ROADSIDE_PITCH = 34.0
-INDUSTRIAL_TOWNS = ("150302101000", "150304101000", "150303103000")
-HOSPITAL_NAMES = {
-    "150302": ("乌海市人民医院", "海勃湾区人民医院"),
-    "150304": ("乌达区人民医院",),
-    "150303": ("海南区人民医院",),
-}
 #: Share of households a building can hold that end up occupied at scale 1.
 OCCUPANCY_AT_SCALE_1 = 0.88
 
@@ -156,13 +150,14 @@ class _Builder:
                 continue
             school_number += 1
             name = (
-                f"乌海市第{school_number}中学"
+                active().school_pattern.format(n=school_number)
                 if school_number % 2
                 else f"{self._short(street_code)}小学"
             )
             self._campus(int(slot), rects, cores, origins, int(grid_of[slot]), "学校", name, used)
         district = np.array([s[:6] for s in street])
-        for district_code, names in HOSPITAL_NAMES.items():
+        hospitals = active().hospitals
+        for district_code, names in hospitals.items():
             for name in names:
                 candidates = weight * (district == district_code)
                 candidates[list(used)] = 0
@@ -170,7 +165,7 @@ class _Builder:
                     self._campus(
                         int(slot), rects, cores, origins, int(grid_of[slot]), "医院", name, used
                     )
-        for district_code in HOSPITAL_NAMES:
+        for district_code in hospitals:
             candidates = weight * (district == district_code)
             candidates[list(used)] = 0
             for slot in _choose(self.rng, candidates**3, 1):
@@ -227,7 +222,7 @@ class _Builder:
     def industrial_parks(self) -> None:
         """One park per industrial town: a rectangle carved from the town grid nearest the core."""
         core_of = {core.district_code6: core for core in self.frame.cores}
-        for town_code in INDUSTRIAL_TOWNS:
+        for town_code in active().industrial_towns:
             members = [
                 index
                 for index, community in enumerate(self.layout.grid_community)
@@ -436,8 +431,8 @@ class _Builder:
         )
         lanes_by_stem: dict[str, list[int]] = {}
         for index, kind in enumerate(self.roads.kinds):
-            if kind == "lane":
-                lanes_by_stem.setdefault(self.roads.names[index][:-2], []).append(index)
+            if kind in ("lane", "group"):
+                lanes_by_stem.setdefault(self.roads.settlement[index], []).append(index)
         for lanes in lanes_by_stem.values():
             candidates: list[tuple[int, Polygon, int]] = []
             for road in lanes:
@@ -486,7 +481,8 @@ class _Builder:
 
 def _compound_stems(rng: np.random.Generator) -> list[str]:
     """Curated brand stems first, then invented two-character ones, each distinct."""
-    curated = [vocab.COMPOUND_STEMS[int(i)] for i in rng.permutation(len(vocab.COMPOUND_STEMS))]
+    pool = active().compound_stems
+    curated = [pool[int(i)] for i in rng.permutation(len(pool))]
     first, second = (
         "金银华盛锦御恒鑫嘉瑞福兴紫碧翠丽康安龙凤天蓝青宏融国",
         "泰城海湾都辉悦景湖峰轩源润邦和",
@@ -502,18 +498,20 @@ def _compound_names(count: int, rng: np.random.Generator) -> list[tuple[str, str
     when no other compound shares it; half of them are also listed in the table as aliases.
     """
     stems = _compound_stems(rng)
-    types = vocab.COMPOUND_TYPES
-    dormitory_count = min(len(vocab.DORMITORY_NAMES), count // 12)
+    types = active().compound_types
+    dormitories = active().dormitory_names
+    dormitory_count = min(len(dormitories), count // 12)
     chosen: list[tuple[str, str]] = []
     for index in range(count - dormitory_count):
         chosen.append((stems[index % len(stems)], types[int(rng.integers(len(types)))]))
-    chosen.extend((name, "") for name in vocab.DORMITORY_NAMES[:dormitory_count])
+    chosen.extend((name, "") for name in dormitories[:dormitory_count])
     stem_counts: dict[str, int] = {}
     type_counts: dict[str, int] = {}
     for stem, kind in chosen:
         stem_counts[stem] = stem_counts.get(stem, 0) + 1
         type_counts[kind] = type_counts.get(kind, 0) + 1
     generic = {"小区", "一期", "二期", "东区", "西区", "苑", "城"}
+    generic |= {t for t in types if len(t) == 1}
     result = []
     order = rng.permutation(len(chosen))
     for position in order:

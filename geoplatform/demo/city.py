@@ -13,34 +13,31 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geoplatform.demo import vocab
 from geoplatform.demo.addresses import AddressBook, build_address_book
 from geoplatform.demo.admin import AdminLayout, build_admin, build_frame
 from geoplatform.demo.buildings import build_stock, ensure_capacity
 from geoplatform.demo.config import (
     EDITION_YEAR,
-    METRIC_CRS,
+    LABEL_NAMES,
     RESOLVABLE_LEVELS,
-    VARIANT_NAMES,
-    ZONE_FALSE_EASTING_SHIFT,
-    ZONED_CRS,
     AddressVariantShares,
     targets_for_scale,
 )
+from geoplatform.demo.delivery import delivery
 from geoplatform.demo.devices import make_devices, write_devices
+from geoplatform.demo.gazetteer_files import (
+    alias_frame,
+    developer_of,
+    landmark_frame,
+    landmarks,
+    road_frame,
+)
 from geoplatform.demo.hotspots import plan_hotspots
 from geoplatform.demo.incidents import IncidentGenerator, location_model
 from geoplatform.demo.organisations import write_organisations
 from geoplatform.demo.people import household_sizes, place_households, write_residents
-from geoplatform.demo.pipeline import (
-    ADDRESSES_FILE,
-    ADMIN_LAYER,
-    BOUNDARIES_FILE,
-    BUILDINGS_FILE,
-    GRID_LAYER,
-    ROAD_LAYER,
-    write_pipeline,
-)
+from geoplatform.demo.pipeline import write_pipeline
+from geoplatform.demo.presets import DEFAULT_PRESET, active, get_preset, use_preset
 from geoplatform.demo.roads import RoadNetwork, build_roads
 from geoplatform.demo.stock import BuildingStock, GridLocator
 from geoplatform.demo.truth import (
@@ -52,8 +49,14 @@ from geoplatform.demo.truth import (
     TRUTH_PEOPLE_COLUMNS,
     write_json,
 )
+from geoplatform.demo.vague import build_pool
 from geoplatform.demo.variants import build_context
-from geoplatform.demo.writers import CsvStream, write_gbk_shapefile, write_geopackage
+from geoplatform.demo.writers import (
+    CsvStream,
+    XlsxStreamWriter,
+    write_gbk_shapefile,
+    write_geopackage,
+)
 
 Progress = Callable[[str, int, int], None]
 STAGES = (
@@ -75,6 +78,7 @@ class DemoReport:
     out: Path
     seed: int
     scale: float
+    preset: str
     planted_hotspots: bool
     targets: dict[str, Any]
     counts: dict[str, int]
@@ -92,15 +96,23 @@ class DemoReport:
 
 
 def _zoned(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """EPSG:4545 → EPSG:4524: the same projection with the zone number in the false easting."""
+    """The metric CRS → the same projection with the zone number in the false easting
+    (EPSG:4545 → 4524 for Wuhai, 4549 → 4528 for Jiaxing)."""
+    preset = active()
     shifted = shapely.transform(
-        frame.geometry.values, lambda xy: xy + np.array([ZONE_FALSE_EASTING_SHIFT, 0.0])
+        frame.geometry.values, lambda xy: xy + np.array([preset.zone_shift, 0.0])
     )
-    return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=shifted, crs=ZONED_CRS)
+    return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=shifted, crs=preset.zoned_crs)
 
 
-def _write_boundaries(out: Path, layout: AdminLayout, roads: RoadNetwork) -> Path:
+def _write_boundaries(
+    out: Path, layout: AdminLayout, roads: RoadNetwork, stock: BuildingStock
+) -> list[Path]:
+    shape = delivery()
+    metric = active().metric_crs
     areas = layout.areas
+    if not shape.city_polygon:  # the delivery has districts and below; the city is derived
+        areas = areas[areas["level"] != "city"]
     admin = gpd.GeoDataFrame(
         {
             "区划代码": areas["code"],
@@ -111,7 +123,7 @@ def _write_boundaries(out: Path, layout: AdminLayout, roads: RoadNetwork) -> Pat
             "版本年份": EDITION_YEAR,
         },
         geometry=areas.geometry.values,
-        crs=METRIC_CRS,
+        crs=metric,
     )
     grids = layout.grids_frame()
     grid_layer = gpd.GeoDataFrame(
@@ -124,28 +136,23 @@ def _write_boundaries(out: Path, layout: AdminLayout, roads: RoadNetwork) -> Pat
             "版本年份": EDITION_YEAR,
         },
         geometry=grids.geometry.values,
-        crs=METRIC_CRS,
+        crs=metric,
     ).sort_values("网格编码", ignore_index=True)
-    road_layer = gpd.GeoDataFrame(
-        {
-            "道路名称": roads.names,
-            "曾用名": [o or None for o in roads.old_names],
-            "道路类型": roads.kinds,
-        },
-        geometry=roads.lines,
-        crs=METRIC_CRS,
-    )
-    path = out / BOUNDARIES_FILE
+    road_layer = shape.rename("roads", road_frame(roads, stock))
+    path = out / shape.files["boundaries"]
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_geopackage(
-        path,
-        {
-            ADMIN_LAYER: _zoned(admin),
-            GRID_LAYER: _zoned(grid_layer),
-            ROAD_LAYER: _zoned(road_layer),
-        },
-    )
-    return path
+    layers = {
+        shape.layers["admin"]: _zoned(shape.rename("admin", admin)),
+        shape.layers["grids"]: _zoned(shape.rename("grids", grid_layer)),
+    }
+    if "roads" in shape.layers:  # roads in the boundary package (zoned like the rest)
+        layers[shape.layers["roads"]] = _zoned(road_layer)
+        write_geopackage(path, layers)
+        return [path]
+    write_geopackage(path, layers)
+    road_path = out / shape.files["roads"]
+    road_path.parent.mkdir(parents=True, exist_ok=True)
+    return [path, *write_gbk_shapefile(road_path, road_layer)]
 
 
 def _write_buildings(out: Path, stock: BuildingStock, book: AddressBook) -> list[Path]:
@@ -163,22 +170,88 @@ def _write_buildings(out: Path, stock: BuildingStock, book: AddressBook) -> list
             "标准地址": standard.reindex(book.address_id).to_numpy(),
         },
         geometry=buildings.footprint,
-        crs=METRIC_CRS,
+        crs=active().metric_crs,
     )
-    path = out / BUILDINGS_FILE
+    path = out / delivery().files["buildings"]
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_gbk_shapefile(path, frame)
+    return write_gbk_shapefile(path, delivery().rename("buildings", frame))
 
 
-def _write_addresses(out: Path, book: AddressBook) -> Path:
-    path = out / ADDRESSES_FILE
+def _write_addresses(out: Path, book: AddressBook) -> list[Path]:
+    """The standard-address table; where the door plates come from the public-security bureau
+    on their own (Jiaxing), the plates go to their own file and the table keeps the buildings."""
+    shape = delivery()
+    path = out / shape.files["addresses"]
     path.parent.mkdir(parents=True, exist_ok=True)
     table = book.table.copy()
     table["X坐标"] = table["X坐标"].map(lambda v: f"{v:.3f}")
     table["Y坐标"] = table["Y坐标"].map(lambda v: f"{v:.3f}")
-    with CsvStream(path, list(table.columns), encoding="utf-8-sig") as stream:
+    written = [path]
+    if not shape.address_codes:  # names only; the aliases come as their own list
+        table = table.drop(columns=["区县代码", "街道代码", "社区代码", "小区别名"])
+        table["地址类型"] = table["地址类型"].replace({"楼栋": "楼幢"})
+    if "doors" in shape.files:
+        plate = table["地址类型"].isin(["门牌", "小区"])
+        doors = pd.DataFrame(
+            {
+                "门牌ID": table.loc[plate, "地址编码"],
+                "所属区县": table.loc[plate, "区县"],
+                "所属街道": table.loc[plate, "街道"],
+                "所属社区": table.loc[plate, "社区"],
+                "街路巷": table.loc[plate, "街路巷"],
+                "门牌号": table.loc[plate, "门牌号"],
+                "门牌类型": table.loc[plate, "地址类型"].map(
+                    {"小区": "小区大门", "门牌": "独立建筑"}
+                ),
+                "所属小区": table.loc[plate, "小区名称"],
+                "建筑物编码": table.loc[plate, "建筑编号"],
+                "横坐标": table.loc[plate, "X坐标"],
+                "纵坐标": table.loc[plate, "Y坐标"],
+            }
+        )
+        door_path = out / shape.files["doors"]
+        with CsvStream(door_path, list(doors.columns), encoding=shape.encodings["doors"]) as stream:
+            stream.write(doors)
+        written.append(door_path)
+        table = table[~plate]
+    table = shape.rename("addresses", table)
+    encoding = shape.encodings["addresses"]
+    with CsvStream(path, list(table.columns), encoding=encoding) as stream:
         stream.write(table)
-    return path
+    return written
+
+
+def _write_place_names(
+    out: Path,
+    layout: AdminLayout,
+    stock: BuildingStock,
+    book: AddressBook,
+    developers: list[str],
+) -> list[Path]:
+    """The published alias list and the POI list."""
+    shape = delivery()
+    aliases = alias_frame(layout, stock, book, developers)
+    if not shape.address_codes:
+        aliases = aliases.drop(columns=["社区代码"])
+    else:
+        aliases = aliases.drop(columns=["社区", "街道"])
+    aliases = shape.rename("aliases", aliases)
+    alias_path = out / shape.files["aliases"]
+    alias_path.parent.mkdir(parents=True, exist_ok=True)
+    if shape.encodings["aliases"] == "xlsx":
+        with XlsxStreamWriter(alias_path, shape.layers["aliases"], list(aliases.columns)) as sheet:
+            sheet.write_rows(aliases.astype(str).itertuples(index=False, name=None))
+    else:
+        with CsvStream(
+            alias_path, list(aliases.columns), encoding=shape.encodings["aliases"]
+        ) as stream:
+            stream.write(aliases)
+    poi = shape.rename("landmarks", landmark_frame(landmarks(stock, book), shape.landmarks_gcj02))
+    poi_path = out / shape.files["landmarks"]
+    poi_path.parent.mkdir(parents=True, exist_ok=True)
+    with CsvStream(poi_path, list(poi.columns), encoding=shape.encodings["landmarks"]) as stream:
+        stream.write(poi)
+    return [alias_path, poi_path]
 
 
 def generate_city(
@@ -186,20 +259,36 @@ def generate_city(
     *,
     scale: float = 0.02,
     seed: int = 1,
+    preset: str = DEFAULT_PRESET,
     shares: AddressVariantShares | None = None,
     pipeline_path: Path | None = None,
     progress: Progress | None = None,
     planted_hotspots: bool = True,
 ) -> DemoReport:
-    """Generate a seeded synthetic Wuhai into ``out``: source files as departments deliver them,
-    ``truth/``, and ``pipeline.yaml`` (also written to ``pipeline_path`` if given, with paths
-    relative to that file). Same seed and scale → byte-identical files."""
+    """Generate a seeded synthetic city (``preset``: wuhai, jiaxing) into ``out``: source files
+    as departments deliver them, ``truth/``, and ``pipeline.yaml`` (the committed
+    etl/pipelines/demo-PRESET.yaml with ``root: .``; also written to ``pipeline_path`` if given,
+    rooted at ``out``). Same preset, seed and scale → byte-identical files."""
+    with use_preset(get_preset(preset)):
+        return _generate(Path(out), scale, seed, shares, pipeline_path, progress, planted_hotspots)
+
+
+def _generate(
+    out: Path,
+    scale: float,
+    seed: int,
+    shares: AddressVariantShares | None,
+    pipeline_path: Path | None,
+    progress: Progress | None,
+    planted_hotspots: bool,
+) -> DemoReport:
     started = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     shares = shares or AddressVariantShares()
     targets = targets_for_scale(scale)
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
+    # spawn(n) children do not depend on n: new streams go at the end, old cities stay as they were
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(10)]
     (
         layout_rng,
         building_rng,
@@ -209,6 +298,8 @@ def generate_city(
         incident_rng,
         hotspot_rng,
         household_rng,
+        place_rng,
+        vague_rng,
     ) = streams
 
     def step(name: str, done: int, total: int) -> None:
@@ -237,14 +328,16 @@ def generate_city(
 
     files: list[Path] = []
     step("boundaries", 0, 1)
-    files.append(_write_boundaries(out, layout, roads))
+    files.extend(_write_boundaries(out, layout, roads, stock))
     files.extend(_write_buildings(out, stock, book))
-    files.append(_write_addresses(out, book))
+    files.extend(_write_addresses(out, book))
+    developers = developer_of(list(stock.compounds.name), place_rng)
+    files.extend(_write_place_names(out, layout, stock, book, developers))
     step("boundaries", 1, 1)
 
     truth_dir = out / "truth"
     truth_dir.mkdir(exist_ok=True)
-    ctx = build_context(layout, roads, stock, book)
+    ctx = build_context(layout, roads, stock, book, developers)
     done = 0
 
     def resident_progress(rows: int) -> None:
@@ -258,7 +351,9 @@ def generate_city(
 
     step("organisations", 0, targets.organisations)
     with CsvStream(truth_dir / "organisations.csv", TRUTH_ORGANISATION_COLUMNS) as truth:
-        organisations = write_organisations(out, book, stock, targets.organisations, org_rng, truth)
+        organisations = write_organisations(
+            out, book, stock, targets.organisations, org_rng, truth, roads.old_names
+        )
     files.extend(organisations.files)
     step("organisations", targets.organisations, targets.organisations)
 
@@ -274,8 +369,18 @@ def generate_city(
     model = location_model(
         book, np.array(stock.doors.x), np.array(stock.doors.y), roads.lines, households_per_building
     )
+    vague = build_pool(roads, book, landmarks(stock, book))
     generator = IncidentGenerator(
-        out, targets.incidents, model, locator, layout.grid_codes, devices, hotspots, incident_rng
+        out,
+        targets.incidents,
+        model,
+        locator,
+        layout.grid_codes,
+        devices,
+        hotspots,
+        incident_rng,
+        vague,
+        vague_rng,
     )
     incident_done = 0
 
@@ -340,7 +445,7 @@ def generate_city(
         "incident_duplicate_rows": incidents.duplicates,
         "incident_address_only_rows": incidents.address_only,
     }
-    realised = {name: people.variant_counts[name] / max(people.rows, 1) for name in VARIANT_NAMES}
+    realised = {name: people.variant_counts[name] / max(people.rows, 1) for name in LABEL_NAMES}
     pipeline_file = write_pipeline(out, out / "pipeline.yaml")
     if pipeline_path is not None:
         write_pipeline(out, Path(pipeline_path))
@@ -349,6 +454,7 @@ def generate_city(
         out=out,
         seed=seed,
         scale=scale,
+        preset=active().name,
         planted_hotspots=planted_hotspots,
         targets=targets.to_dict(),
         counts=counts,
@@ -361,8 +467,14 @@ def generate_city(
     manifest = report.to_dict()
     manifest.pop("out")
     manifest["reject_reasons"] = list(REJECT_REASONS)
-    manifest["variant_names"] = list(VARIANT_NAMES)
-    manifest["city"] = {"code": vocab.CITY_CODE, "name": vocab.CITY_NAME, "edition": EDITION_YEAR}
+    manifest["variant_names"] = list(LABEL_NAMES)
+    manifest["city"] = {
+        "code": active().city_code,
+        "name": active().city_name,
+        "edition": EDITION_YEAR,
+        "preset": active().name,
+        "metric_crs": active().metric_crs,
+    }
     write_json(truth_dir / "manifest.json", manifest)
     report.files = sorted(
         [*relative, *(p.relative_to(out).as_posix() for p in sorted(truth_dir.iterdir()))]

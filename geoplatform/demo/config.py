@@ -136,6 +136,18 @@ class AddressVariantShares:
     chinese_numerals: float = 0.06
     fullwidth: float = 0.05
     traditional: float = 0.03
+    # the rest of the grammar's variant space (issue 11's failure classes)
+    nonexistent_building: float = 0.01
+    wrong_district: float = 0.01
+    alias_first_two: float = 0.02
+    alias_developer: float = 0.02
+    alias_xiaoqu: float = 0.02
+    typo_road_char: float = 0.01
+    punctuation: float = 0.10
+    bracket_remark: float = 0.03
+    financial_numerals: float = 0.01
+    mixed_numerals: float = 0.01
+    liang_numeral: float = 0.005
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -154,6 +166,18 @@ class AddressVariantShares:
 
 #: Variant names in assignment order (the order matters for the exclusive ones).
 VARIANT_NAMES: tuple[str, ...] = tuple(field.name for field in fields(AddressVariantShares))
+
+#: Labels derived from a row's place or its other variants, not drawn with a share: which kind of
+#: non-existent address it is, whether it is a village house addressed by lane or by 组, and
+#: whether another member of its household wrote a text that reaches its building.
+DERIVED_VARIANTS: tuple[str, ...] = (
+    "nonexistent_door",
+    "nonexistent_compound",
+    "village_lane",
+    "village_group",
+    "household_partial",
+)
+LABEL_NAMES: tuple[str, ...] = VARIANT_NAMES + DERIVED_VARIANTS
 
 #: Levels a resident address can be resolved to, most to least precise.
 RESOLVABLE_LEVELS: tuple[str, ...] = ("building", "compound", "door", "community", "none")

@@ -31,9 +31,10 @@ from geoplatform.demo.config import (
     INCIDENT_DUPLICATE_SHARE,
     INCIDENT_START,
 )
+from geoplatform.demo.delivery import delivery
 from geoplatform.demo.devices import Devices
 from geoplatform.demo.hotspots import HotspotPlan
-from geoplatform.demo.incident_files import FILES, HEADERS, iso, plain, source_frame, ymd_hm
+from geoplatform.demo.incident_files import HEADERS, iso, plain, source_frame, ymd_hm
 from geoplatform.demo.incident_model import (
     CATEGORIES,
     DAYTIME,
@@ -44,10 +45,14 @@ from geoplatform.demo.incident_model import (
 )
 from geoplatform.demo.stock import GridLocator
 from geoplatform.demo.truth import TRUTH_INCIDENT_COLUMNS, RejectReason
+from geoplatform.demo.vague import VaguePool
 from geoplatform.demo.writers import CsvStream
 from geoplatform.spatial.chinese_offsets import wgs84_to_bd09, wgs84_to_gcj02
 
 SOURCES = ("hotline", "gridapp", "video")
+#: share of address-only hotline rows that name only an intersection, a landmark or a compound
+VAGUE_SHARE = 0.3
+VAGUE_KINDS = ("intersection", "landmark", "compound")
 BAD_KINDS = (
     (RejectReason.SWAPPED_LATLON, 0.25),
     (RejectReason.NULL_ISLAND, 0.2),
@@ -133,7 +138,11 @@ class IncidentGenerator:
         devices: Devices,
         hotspots: HotspotPlan,
         rng: np.random.Generator,
+        vague: VaguePool | None = None,
+        vague_rng: np.random.Generator | None = None,
     ) -> None:
+        self.vague = vague
+        self.vague_rng = vague_rng or np.random.default_rng(0)
         self.out = out
         self.model = model
         self.locator = locator
@@ -155,14 +164,18 @@ class IncidentGenerator:
         self.expected = intensity / intensity.sum() * self.baseline_total  # day × category
         self.sequence = dict.fromkeys(SOURCES, 0)
         (out / "incidents").mkdir(parents=True, exist_ok=True)
+        self.shape = shape = delivery()
+        self.files = {s: shape.files[s] for s in SOURCES}
         self.streams = {
-            "hotline": CsvStream(
-                out / FILES["hotline"], HEADERS["hotline"], encoding="gbk", line_terminator="\r\n"
-            ),
-            "gridapp": CsvStream(out / FILES["gridapp"], HEADERS["gridapp"], encoding="utf-8"),
-            "video": CsvStream(out / FILES["video"], HEADERS["video"], encoding="utf-8"),
+            s: CsvStream(
+                out / self.files[s],
+                shape.header_list(s, HEADERS[s]),
+                encoding=shape.encodings[s],
+                line_terminator="\r\n" if s == "hotline" else "\n",
+            )
+            for s in SOURCES
         }
-        self.report.files = [out / FILES[s] for s in SOURCES]
+        self.report.files = [out / self.files[s] for s in SOURCES]
 
     def run(
         self, truth: CsvStream, progress: Callable[[int], None] | None = None
@@ -312,6 +325,11 @@ class IncidentGenerator:
         n = batch["category"].shape[0]
         category = batch["category"]
         reported = batch["reported"]
+        vague_kind = np.full(n, "", dtype=object)
+        vague_text: dict[int, str] = {}
+        vague_expected: dict[int, str] = {}
+        if source == "hotline" and self.vague is not None:
+            vague_kind, vague_text, vague_expected = self._vague(batch)
         lon, lat = to_wgs84(batch["x"], batch["y"])
         if source == "gridapp":  # the file's 7 decimals are the truth
             lon, lat = np.round(lon, 7), np.round(lat, 7)
@@ -328,6 +346,8 @@ class IncidentGenerator:
         book = self.model.book
         safe = np.maximum(building, 0)
         address = self._addresses(building, batch["address_only"])
+        for row, text in vague_text.items():
+            address[row] = text
         if source == "hotline":
             fx, fy = wgs84_to_gcj02(lon, lat)
             fx, fy = np.round(fx, 6), np.round(fy, 6)
@@ -386,8 +406,13 @@ class IncidentGenerator:
         duplicate = np.flatnonzero(~bad & (rng.random(n) < INCIDENT_DUPLICATE_SHARE))
         reject[duplicate] = RejectReason.DUPLICATE_KEY.value
         has_coordinates = ~batch["address_only"]
+        vague = vague_kind != ""
         level = np.where(batch["address_only"], "building", "")
-        expected = np.where(batch["address_only"], book.address_id[safe], "")
+        level = np.where(vague, vague_kind, level)
+        expected = np.where(batch["address_only"] & ~vague, book.address_id[safe], "")
+        for row, gate in vague_expected.items():
+            expected[row] = gate
+        at_building = batch["at_building"] & ~vague
         truth_frame = pd.DataFrame(
             {
                 "source": source,
@@ -396,7 +421,7 @@ class IncidentGenerator:
                 "has_coordinates": has_coordinates,
                 "resolvable_level": level,
                 "expected_address_id": expected,
-                "building_id": np.where(batch["at_building"], book.building_id[safe], ""),
+                "building_id": np.where(at_building, book.building_id[safe], ""),
                 "grid_code": self.grid_codes[grid],
                 "lon": lon,
                 "lat": lat,
@@ -405,6 +430,7 @@ class IncidentGenerator:
                 .dt.strftime("%Y-%m-%dT%H:%M:%S+08:00")
                 .to_numpy(),
                 "hotspot": batch["hotspot"],
+                "variants": np.where(vague, np.char.add("vague_", vague_kind.astype(str)), ""),
             }
         )
         truth_frame["category"] = np.array([CATEGORIES[c].minor for c in category], dtype=object)
@@ -417,8 +443,10 @@ class IncidentGenerator:
             truth_frame = pd.concat([truth_frame, copy], ignore_index=True)
         stream = self.streams[source]
         start = stream.rows
-        stream.write(frame)
-        truth_frame.insert(1, "file", FILES[source])
+        status_column = {"hotline": "办理状态", "gridapp": "状态", "video": "处置状态"}[source]
+        frame[status_column] = self.shape.status(frame[status_column])
+        stream.write(self.shape.rename(source, frame))
+        truth_frame.insert(1, "file", self.files[source])
         truth_frame.insert(2, "row", np.arange(start + 1, start + len(frame) + 1))
         truth.write(truth_frame.rename(columns={"key": "source_key"})[list(TRUTH_INCIDENT_COLUMNS)])
         self.report.rows[source] += len(frame)
@@ -426,6 +454,34 @@ class IncidentGenerator:
         self.report.bad_rows += int(bad.sum())
         self.report.duplicates += int(duplicate.size)
         self.report.address_only += int(batch["address_only"].sum())
+
+    def _vague(
+        self, batch: dict[str, Any]
+    ) -> tuple[npt.NDArray[np.object_], dict[int, str], dict[int, str]]:
+        """Turn VAGUE_SHARE of the address-only hotline rows into intersection, landmark and
+        compound rows (a third each), moving their true point to the place they name."""
+        assert self.vague is not None
+        rng = self.vague_rng
+        n = batch["category"].shape[0]
+        kinds = np.full(n, "", dtype=object)
+        candidates = np.flatnonzero(batch["address_only"])
+        chosen = candidates[rng.random(candidates.size) < VAGUE_SHARE]
+        split = np.array(VAGUE_KINDS, dtype=object)[rng.integers(0, 3, chosen.size)]
+        texts: dict[int, str] = {}
+        expected: dict[int, str] = {}
+        for kind in VAGUE_KINDS:
+            rows = chosen[split == kind]
+            found, x, y, gates = self.vague.draw(kind, rng, rows.size)
+            if not found:
+                continue
+            kinds[rows] = kind
+            batch["x"][rows] = x
+            batch["y"][rows] = y
+            for row, text, gate in zip(rows.tolist(), found, gates, strict=True):
+                texts[row] = text
+                if gate:
+                    expected[row] = gate
+        return kinds, texts, expected
 
     def _keys(self, source: str, reported: npt.NDArray[np.datetime64]) -> npt.NDArray[np.object_]:
         start = self.sequence[source]
@@ -440,6 +496,7 @@ class IncidentGenerator:
         self, building: npt.NDArray[np.int64], address_only: npt.NDArray[np.bool_]
     ) -> list[str]:
         book = self.model.book
+        label = self.shape.building_label
         out = []
         for b, exact in zip(building.tolist(), address_only.tolist(), strict=True):
             if b < 0:
@@ -447,6 +504,6 @@ class IncidentGenerator:
                 continue
             text = f"{book.district_name[b]}{book.road_name[b]}{book.door_number[b]}号"
             if book.kind[b] == "compound":
-                text += f"{book.compound_name[b]}{book.building_number[b]}号楼"
+                text += f"{book.compound_name[b]}{book.building_number[b]}{label}"
             out.append(text if exact else text + "附近")
         return out

@@ -16,9 +16,12 @@ from geoplatform.demo import vocab
 from geoplatform.demo.addresses import AddressBook
 from geoplatform.demo.admin import to_wgs84
 from geoplatform.demo.config import CREDIT_CODE_INVALID_SHARE, ORGANISATION_WITH_COORDINATES_SHARE
+from geoplatform.demo.delivery import delivery
+from geoplatform.demo.numerals import chinese_number
+from geoplatform.demo.presets import active
 from geoplatform.demo.stock import BuildingStock
 from geoplatform.demo.truth import TRUTH_ORGANISATION_COLUMNS, RejectReason
-from geoplatform.demo.variants import FULLWIDTH
+from geoplatform.demo.variants import FULLWIDTH, SEPARATORS, TRADITIONAL
 from geoplatform.demo.writers import CsvStream
 from geoplatform.identifiers import CREDIT_CODE_ALPHABET, make_credit_codes
 from geoplatform.spatial.chinese_offsets import wgs84_to_gcj02
@@ -51,6 +54,7 @@ ORGANISATION_TYPES: tuple[tuple[str, str, float, str], ...] = (
     ("Y1", "其他组织", 0.01, "office"),
     ("A1", "军队单位", 0.003, "institution"),
 )
+SHOP_REMARKS = ("(门面房)", "（一楼商铺）", "(临街)", "【总店】", "（对面是银行）")
 BUREAUS = (
     "市场监督管理局",
     "自然资源局",
@@ -88,6 +92,7 @@ def write_organisations(
     count: int,
     rng: np.random.Generator,
     truth: CsvStream,
+    old_road_names: list[str] | None = None,
 ) -> OrganisationReport:
     """The register (UTF-8 CSV) and its truth rows."""
     shares = np.array([share for _, _, share, _ in ORGANISATION_TYPES])
@@ -148,6 +153,10 @@ def write_organisations(
     drop_city = rng.random(count) < 0.5
     drop_district = rng.random(count) < 0.1
     fullwidth = rng.random(count) < 0.02
+    mess = rng.random((6, count)) < np.array([[0.08], [0.08], [0.04], [0.05], [0.02], [0.05]])
+    old_road, punctuation, numerals, remark, traditional, short_district = mess
+    old_names = old_road_names or [""] * (int(book.road.max()) + 1 if len(book) else 1)
+    pick = rng.integers(0, 1 << 30, count)
     for row in range(count):
         b = int(building[row])
         parts = []
@@ -155,18 +164,40 @@ def write_organisations(
         if drop_city[row]:
             labels.append("missing_city")
         else:
-            parts.append(vocab.CITY_NAME)
+            parts.append(active().city_name)
         if drop_district[row]:
             labels.append("missing_district")
+        elif short_district[row]:
+            parts.append(str(book.district_short[b]))
+            labels.append("short_admin")
         else:
             parts.append(str(book.district_name[b]))
-        parts.append(f"{book.road_name[b]}{book.door_number[b]}号")
+        road = str(book.road_name[b])
+        if old_road[row] and old_names[int(book.road[b])]:
+            road = old_names[int(book.road[b])]
+            labels.append("old_road_name")
+        number = int(book.door_number[b])
+        if numerals[row]:
+            parts.append(f"{road}{chinese_number(number)}号")
+            labels.append("chinese_numerals")
+        else:
+            parts.append(f"{road}{number}号")
         if kinds[b] == "commercial" and floor[row] > 1:
-            parts.append(f"{floor[row]}楼")
-        text = "".join(parts)
+            parts.append(("{}楼", "{}层", "{}F")[int(pick[row]) % 3].format(floor[row]))
+        if remark[row]:
+            parts.append(SHOP_REMARKS[int(pick[row]) % len(SHOP_REMARKS)])
+            labels.append("bracket_remark")
+        if punctuation[row]:
+            text = SEPARATORS[int(pick[row]) % len(SEPARATORS)].join(parts)
+            labels.append("punctuation")
+        else:
+            text = "".join(parts)
         if fullwidth[row]:
             text = text.translate(FULLWIDTH)
             labels.append("fullwidth")
+        if traditional[row]:
+            text = text.translate(TRADITIONAL)
+            labels.append("traditional")
         addresses.append(text)
         variants.append(";".join(labels))
     level = np.where(np.isin(kinds[building], ["special"]), "door", "building")
@@ -188,7 +219,9 @@ def write_organisations(
             "单位名称": names,
             "单位类型": label,
             "法定代表人": reps,
-            "联系电话": np.char.add("0473-", rng.integers(2_000_000, 8_000_000, count).astype(str)),
+            "联系电话": np.char.add(
+                active().phone_area + "-", rng.integers(2_000_000, 8_000_000, count).astype(str)
+            ),
             "经营地址": addresses,
             "行业": trades,
             "成立日期": founded,
@@ -197,14 +230,16 @@ def write_organisations(
             "纬度": np.where(with_coordinates, np.round(gcj_lat, 6).astype(str), ""),
         }
     )
-    path = out / ORGANISATION_FILE
+    shape = delivery()
+    path = out / shape.files["organisations"]
     path.parent.mkdir(parents=True, exist_ok=True)
-    with CsvStream(path, ORGANISATION_HEADERS, encoding="utf-8") as stream:
-        stream.write(frame)
+    headers = shape.header_list("organisations", ORGANISATION_HEADERS)
+    with CsvStream(path, headers, encoding=shape.encodings["organisations"]) as stream:
+        stream.write(shape.rename("organisations", frame))
     truth.write(
         pd.DataFrame(
             {
-                "file": ORGANISATION_FILE,
+                "file": shape.files["organisations"],
                 "row": np.arange(1, count + 1),
                 "credit_code": codes,
                 "reject_reason": reject,
@@ -238,6 +273,7 @@ def _organisation_names(
     stock: BuildingStock,
 ) -> list[str]:
     brands = vocab.ORGANISATION_BRANDS
+    city, province = active().org_prefixes
     names = []
     for row, code in enumerate(prefix):
         b = int(building[row])
@@ -250,25 +286,25 @@ def _organisation_names(
         elif code == "91":
             trade = vocab.ENTERPRISE_TRADES[int(rng.integers(len(vocab.ENTERPRISE_TRADES)))]
             names.append(
-                ("乌海市" if rng.random() < 0.7 else "内蒙古")
+                (city if rng.random() < 0.7 else province)
                 + f"{brand}{trade}有限"
                 + ("责任" if rng.random() < 0.3 else "")
                 + "公司"
             )
         elif code == "93":
-            names.append(f"乌海市{district}{brand}种养殖专业合作社")
+            names.append(f"{city}{district}{brand}种养殖专业合作社")
         elif code == "N2":
             names.append(f"{book.community_name[b]}股份经济合作社")
         elif code in ("12", "A1") and stock.buildings.name[b]:
             names.append(stock.buildings.name[b].split("号楼")[0].rstrip("0123456789"))
         elif code == "11":
-            names.append(f"乌海市{district}{BUREAUS[int(rng.integers(len(BUREAUS)))]}")
+            names.append(f"{city}{district}{BUREAUS[int(rng.integers(len(BUREAUS)))]}")
         elif code == "51":
             names.append(
-                f"乌海市{vocab.ENTERPRISE_TRADES[int(rng.integers(len(vocab.ENTERPRISE_TRADES)))]}协会"
+                f"{city}{vocab.ENTERPRISE_TRADES[int(rng.integers(len(vocab.ENTERPRISE_TRADES)))]}协会"
             )
         elif code == "52":
-            names.append(f"乌海市{brand}{'幼儿园' if rng.random() < 0.5 else '培训学校'}")
+            names.append(f"{city}{brand}{'幼儿园' if rng.random() < 0.5 else '培训学校'}")
         else:
-            names.append(f"乌海市{brand}服务中心")
+            names.append(f"{city}{brand}服务中心")
     return names

@@ -18,11 +18,13 @@ from geoplatform.demo.config import (
     ID_NUMBER_INVALID_SHARE,
     ID_NUMBER_LOWERCASE_X_SHARE,
     KEY_PERSON_SHARE,
+    LABEL_NAMES,
     REFERENCE_DATE,
-    VARIANT_NAMES,
     XLSX_MAX_ROWS,
     AddressVariantShares,
 )
+from geoplatform.demo.delivery import delivery
+from geoplatform.demo.presets import active
 from geoplatform.demo.truth import TRUTH_PEOPLE_COLUMNS, RejectReason
 from geoplatform.demo.variants import (
     VariantContext,
@@ -147,7 +149,7 @@ class PeopleReport:
     key_persons: int = 0
     invalid_id_numbers: int = 0
     lowercase_x: int = 0
-    variant_counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(VARIANT_NAMES, 0))
+    variant_counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LABEL_NAMES, 0))
     level_counts: dict[str, int] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
 
@@ -190,7 +192,8 @@ def _phones(rng: np.random.Generator, n: int, age: IntArray) -> list[str]:
     mobile = MOBILE_PREFIXES[rng.integers(0, MOBILE_PREFIXES.size, n)].astype(
         np.int64
     ) * 100_000_000 + rng.integers(0, 100_000_000, n)
-    landline = np.char.add("0473-", rng.integers(2_000_000, 8_000_000, n).astype(str))
+    area = active().phone_area + "-"
+    landline = np.char.add(area, rng.integers(2_000_000, 8_000_000, n).astype(str))
     kind = rng.random(n)
     phones = np.where(kind < 0.93, mobile.astype(str), np.where(kind < 0.97, landline, ""))
     result: list[str] = np.where((age < 12) & (rng.random(n) < 0.9), "", phones).tolist()
@@ -216,12 +219,13 @@ def write_residents(
     surnames = np.array([name for name, _ in vocab.SURNAMES], dtype=object)
     surname_p = np.array([weight for _, weight in vocab.SURNAMES])
     surname_p /= surname_p.sum()
-    ethnic = np.array([name for name, _ in vocab.ETHNICITIES], dtype=object)
-    ethnic_p = np.array([share for _, share in vocab.ETHNICITIES])
     categories = np.array([name for name, _ in vocab.KEY_PERSON_CATEGORIES], dtype=object)
     category_p = np.array([weight for _, weight in vocab.KEY_PERSON_CATEGORIES])
     category_p /= category_p.sum()
-    district_names = {spec.code6: spec.name for spec in vocab.DISTRICTS}
+    preset = active()
+    ethnic = np.array([name for name, _ in preset.ethnicities], dtype=object)
+    ethnic_p = np.array([share for _, share in preset.ethnicities])
+    district_names = {spec.code6: spec.name for spec in preset.districts}
     street_names = dict(zip(book.street_code, book.street_name, strict=True))
 
     for street in sorted(set(street_of_household.tolist())):
@@ -296,7 +300,7 @@ def write_residents(
         area = np.where(
             rng.random(n) < 0.8,
             int(street[:6]),
-            np.array(vocab.OTHER_AREA_CODES)[rng.integers(0, len(vocab.OTHER_AREA_CODES), n)],
+            np.array(preset.other_area_codes)[rng.integers(0, len(preset.other_area_codes), n)],
         )
         sequence = rng.integers(0, 500, n) * 2 + np.where(male, 1, 0)
         ids = make_id_numbers(area, birth, sequence).astype(object)
@@ -327,6 +331,11 @@ def write_residents(
         flags = assign_variants(ctx, building, has_room, shares, rng)
         addresses = render_addresses(ctx, building, unit, room, flags, rng)
         levels = resolvable_levels(flags)
+        # a member whose own text reaches only the compound or the gate, in a household where
+        # another member's text reaches the building: the household lifts them
+        reaches = np.zeros(members.shape[0], dtype=bool)
+        np.logical_or.at(reaches, local, levels == "building")
+        flags["household_partial"] = np.isin(levels, ["compound", "door"]) & reaches[local]
         labels = variant_labels(flags)
         expected = np.select(
             [levels == "building", levels == "compound", levels == "door", levels == "community"],
@@ -347,13 +356,21 @@ def write_residents(
         phones = _phones(rng, n, age)
         birth_text = birth.astype(str)
 
-        file_stem = f"实有人口_{district_names[street[:6]]}_{street_names[street]}"
+        file_stem = (
+            delivery()
+            .files["residents"]
+            .format(district=district_names[street[:6]], street=street_names[street])
+            .removeprefix("residents/")
+            .removesuffix(".xlsx")
+        )
         parts = max(1, -(-n // XLSX_MAX_ROWS))
         for part in range(parts):
             start, stop = part * XLSX_MAX_ROWS, min(n, (part + 1) * XLSX_MAX_ROWS)
             name = f"{file_stem}.xlsx" if parts == 1 else f"{file_stem}_{part + 1}.xlsx"
             path = folder / name
-            with XlsxStreamWriter(path, RESIDENT_SHEET, RESIDENT_HEADERS) as sheet:
+            headers = delivery().header_list("residents", RESIDENT_HEADERS)
+            sheet_name = delivery().layers["residents"]
+            with XlsxStreamWriter(path, sheet_name, headers) as sheet:
                 for batch in range(start, stop, 20_000):
                     end = min(stop, batch + 20_000)
                     sheet.write_rows(

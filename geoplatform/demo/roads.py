@@ -12,9 +12,9 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, Polygon
 
-from geoplatform.demo import vocab
 from geoplatform.demo.admin import AdminLayout, CityFrame, UrbanCore
 from geoplatform.demo.partition import FloatArray
+from geoplatform.demo.presets import active
 
 ROAD_SPACING = (480.0, 680.0)
 MIN_ROAD_LENGTH = 500.0
@@ -41,17 +41,36 @@ class CoreGrid:
 
 @dataclass
 class RoadNetwork:
-    """All roads as parallel lists; a road's index is its id."""
+    """All roads as parallel lists; a road's index is its id.
+
+    ``display`` is how addresses write the road (a village group's lane is written ``3组`` after
+    its village); ``settlement`` is the community code of a lane's village or town seat. Roads of
+    kind ``group`` are 村民小组 lanes: addressed by group, not a named road, so not in the road
+    layer."""
 
     names: list[str] = field(default_factory=list)
+    display: list[str] = field(default_factory=list)
+    settlement: list[str] = field(default_factory=list)
     old_names: list[str] = field(default_factory=list)
     lines: list[LineString] = field(default_factory=list)
     district_code6: list[str] = field(default_factory=list)
     kinds: list[str] = field(default_factory=list)  # urban / lane / park
     core_grids: list[CoreGrid] = field(default_factory=list)
 
-    def add(self, name: str, line: LineString, district: str, kind: str, old_name: str = "") -> int:
+    def add(
+        self,
+        name: str,
+        line: LineString,
+        district: str,
+        kind: str,
+        old_name: str = "",
+        *,
+        display: str = "",
+        settlement: str = "",
+    ) -> int:
         self.names.append(name)
+        self.display.append(display or name)
+        self.settlement.append(settlement)
         self.old_names.append(old_name)
         self.lines.append(line)
         self.district_code6.append(district)
@@ -107,11 +126,14 @@ class _StemPicker:
 
 def build_roads(frame: CityFrame, layout: AdminLayout, rng: np.random.Generator) -> RoadNetwork:
     """Urban street grids clipped to each core's district; lanes for villages and town seats."""
+    preset = active()
     network = RoadNetwork()
-    stems = _StemPicker(vocab.ROAD_STEMS, rng)
+    stems = _StemPicker(preset.road_stems, rng)
     old_names = tuple(
-        stem + suffix for stem in vocab.OLD_ROAD_STEMS for suffix in ("路", "街", "一路", "二路")
+        stem + suffix for stem in preset.old_road_stems for suffix in preset.old_road_suffixes
     )
+    ns = ([s for s, _ in preset.ns_suffixes], np.array([w for _, w in preset.ns_suffixes]))
+    ew = ([s for s, _ in preset.ew_suffixes], np.array([w for _, w in preset.ew_suffixes]))
     old_stems = _StemPicker(old_names, rng)
     areas = layout.areas
     for core in frame.cores:
@@ -124,12 +146,10 @@ def build_roads(frame: CityFrame, layout: AdminLayout, rng: np.random.Generator)
         candidates: list[tuple[LineString, str]] = []
         for u in grid.u_roads:  # north–south streets
             x, y = grid.to_world(np.array([u, u]), np.array([half_v * 1.1, -half_v * 1.1]))
-            candidates.append(
-                (LineString(np.column_stack([x, y])), "大街" if rng.random() < 0.4 else "街")
-            )
+            candidates.append((LineString(np.column_stack([x, y])), _suffix(ns, rng)))
         for v in grid.v_roads:  # east–west roads
             x, y = grid.to_world(np.array([-half_u * 1.1, half_u * 1.1]), np.array([v, v]))
-            candidates.append((LineString(np.column_stack([x, y])), "路"))
+            candidates.append((LineString(np.column_stack([x, y])), _suffix(ew, rng)))
         for line, suffix in candidates:
             clipped = _longest_line(shapely.intersection(line, grid.region))
             if clipped is None:
@@ -142,19 +162,39 @@ def build_roads(frame: CityFrame, layout: AdminLayout, rng: np.random.Generator)
         is_town_seat = row["kind"] == "社区" and row["parent_code"][6] == "1"
         if row["kind"] != "村" and not is_town_seat:
             continue
-        _add_lanes(network, row["geometry"], row["short_name"], row["code"][:6], is_town_seat, rng)
+        _add_lanes(
+            network,
+            row["geometry"],
+            str(row["short_name"]),
+            str(row["name"]),
+            str(row["code"]),
+            bool(is_town_seat),
+            rng,
+        )
     return network
+
+
+def _suffix(choices: tuple[list[str], FloatArray], rng: np.random.Generator) -> str:
+    names, weights = choices
+    if len(names) == 1:  # keeps Wuhai's draws (and so its cities) as they were
+        return names[0]
+    if names[0] == "大街":
+        return "大街" if rng.random() < 0.4 else "街"
+    return names[int(rng.choice(len(names), p=weights / weights.sum()))]
 
 
 def _add_lanes(
     network: RoadNetwork,
     polygon: Polygon,
     stem: str,
-    district: str,
+    village: str,
+    code: str,
     town_seat: bool,
     rng: np.random.Generator,
 ) -> None:
-    """Parallel east–west lanes through a village (巷) or town seat (街) centre."""
+    """Parallel east–west lanes through a village (巷, or 村民小组 N组) or town seat centre."""
+    preset = active()
+    district = code[:6]
     centre = shapely.point_on_surface(polygon)
     count = 3 if town_seat else 2
     ordinals = "一二三四五"
@@ -165,8 +205,22 @@ def _add_lanes(
         clipped = _longest_line(shapely.intersection(line, polygon.buffer(-25.0)))
         if clipped is None:
             continue
-        suffix = "街" if town_seat else "巷"
-        network.add(f"{stem}{ordinals[index]}{suffix}", _orient(clipped), district, "lane")
+        if town_seat:
+            name = preset.town_lanes[index].format(stem=stem)
+            network.add(name, _orient(clipped), district, "lane", settlement=code)
+        elif preset.village_groups:
+            group = f"{index + 1}组"
+            network.add(
+                f"{village}{group}",
+                _orient(clipped),
+                district,
+                "group",
+                display=group,
+                settlement=code,
+            )
+        else:
+            name = f"{stem}{ordinals[index]}巷"
+            network.add(name, _orient(clipped), district, "lane", settlement=code)
 
 
 def park_road(network: RoadNetwork, rect: Polygon, name: str, district: str) -> int:

@@ -82,6 +82,7 @@ TRUTH_INCIDENT_COLUMNS: tuple[str, ...] = (
     "category",
     "reported_at",
     "hotspot",
+    "variants",
 )
 
 TRUTH_DEVICE_COLUMNS: tuple[str, ...] = (

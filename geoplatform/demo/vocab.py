@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-def _words(text: str) -> tuple[str, ...]:
+def words(text: str) -> tuple[str, ...]:
     """A name pool written as space-separated words."""
     return tuple(text.split())
 
@@ -76,7 +76,7 @@ DISTRICTS: tuple[DistrictSpec, ...] = (
     ),
 )
 
-COMMUNITY_STEMS: tuple[str, ...] = _words(
+COMMUNITY_STEMS: tuple[str, ...] = words(
     "滨河 新华 团结 友谊 光明 育才 海达 金沙 长青 康乐 幸福 和平 民主 胜利 "
     "建设 文化 体育 公园 朝阳 迎宾 振兴 凤凰 狮城 青山 东山 西山 安居 富民 "
     "兴业 惠民 锦绣 桃源 春晖 红柳 胡杨 沙枣 黄河 甘德尔 千里山 卡布其 海北 "
@@ -86,13 +86,13 @@ COMMUNITY_STEMS: tuple[str, ...] = _words(
     "通达 健康 园林 滨海"
 )
 
-VILLAGE_STEMS: tuple[str, ...] = _words(
+VILLAGE_STEMS: tuple[str, ...] = words(
     "新民 兴旺 富强 红旗 巴音 乌兰 赛汗 苏木 沙拉 哈达 团结 东风 五星 前进 "
     "新地 庙湾 黄河湾 千里沟 白音 敖包 查干 呼和 宝日 塔拉 新建 联合 永丰 "
     "丰收 金星 光辉"
 )
 
-ROAD_STEMS: tuple[str, ...] = _words(
+ROAD_STEMS: tuple[str, ...] = words(
     "人民 新华 黄河 海北 滨河 林荫 千里山 甘德尔 乌达 友谊 团结 建设 和平 "
     "胜利 光明 幸福 育才 文化 体育 公园 商业 矿山 北京 包头 鄂尔多斯 阿拉善 "
     "银川 巴彦 赛汗 卡布其 凤凰 狮城 海达 金沙 青山 东山 西山 乌兰 长青 "
@@ -103,12 +103,12 @@ ROAD_STEMS: tuple[str, ...] = _words(
     "医院 电厂 化工 煤城 蒙西 东环 西环 南环 北环"
 )
 
-OLD_ROAD_STEMS: tuple[str, ...] = _words(
+OLD_ROAD_STEMS: tuple[str, ...] = words(
     "解放 红旗 东风 前进 反帝 卫东 红卫 跃进 工农 向阳 劳动 战备 红星 立新 "
     "反修 东方红 群英 革新 红光 先锋"
 )
 
-COMPOUND_STEMS: tuple[str, ...] = _words(
+COMPOUND_STEMS: tuple[str, ...] = words(
     "银城 金泰 海达 锦绣 御景 恒大 万达 泰和 鑫海 华夏 盛世 兴泰 紫金 凯旋 "
     "海湾 明珠 滨河 康城 碧水 龙城 福泰 祥和 丽都 书香 名都 新城 世纪 开元 "
     "汇丰 时代 东方 香榭 上城 蓝湾 金地 中天 君悦 天骄 朗润 和园 雅苑 翡翠 "
@@ -116,13 +116,16 @@ COMPOUND_STEMS: tuple[str, ...] = _words(
     "金色 星河 春天 阳光 银座 锦江 万佳 绿城 金桥 富丽 丰泽"
 )
 
-COMPOUND_TYPES: tuple[str, ...] = _words(
+COMPOUND_TYPES: tuple[str, ...] = words(
     "华府 花园 家园 佳苑 雅居 名邸 公馆 新村 嘉园 丽景 苑 广场 国际 城 "
     "华庭 尚品 东区 西区 一期 二期 小区"
 )
 
+#: Developers whose brand people put before a compound's name.
+DEVELOPERS: tuple[str, ...] = words("恒大 万达 碧桂园 鑫海 蒙欣 金泰 宝利 华夏")
+
 #: Old work-unit compounds typical of a coal-mining city.
-DORMITORY_NAMES: tuple[str, ...] = _words(
+DORMITORY_NAMES: tuple[str, ...] = words(
     "矿务局家属院 电厂生活区 化工厂宿舍 铁路小区 五虎山矿生活区 老石旦矿家属院 "
     "乌达矿务局五矿家属区 黄白茨矿生活区 公乌素矿家属院 焦化厂宿舍 糖厂家属院 "
     "建材厂宿舍"
@@ -236,10 +239,10 @@ MALE_GIVEN: str = (
     "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林欢阳建国峰文博志刚海东亮成"
 )
 FEMALE_GIVEN: str = "芳娜敏静丽艳娟霞燕玲桂英秀兰红梅琳雪慧婷颖倩洁佳悦欣怡璐瑶晶莉萍玉凤荣春花月丹"
-MONGOLIAN_MALE: tuple[str, ...] = _words(
+MONGOLIAN_MALE: tuple[str, ...] = words(
     "巴特尔 苏和 乌力吉 额尔敦 朝鲁 那顺 宝音 阿拉坦 孟和 特木尔 巴图 布和"
 )
-MONGOLIAN_FEMALE: tuple[str, ...] = _words(
+MONGOLIAN_FEMALE: tuple[str, ...] = words(
     "其其格 乌日娜 萨仁 斯琴 高娃 乌云 娜仁 图雅 琪琪格 塔娜 阿茹娜 吉日嘎拉"
 )
 
@@ -286,32 +289,32 @@ KEY_PERSON_CATEGORIES: tuple[tuple[str, float], ...] = (
 
 HOUSEHOLD_RELATIONS: tuple[str, ...] = ("户主", "配偶", "子女", "父母", "孙子女", "其他")
 
-ORGANISATION_BRANDS: tuple[str, ...] = _words(
+ORGANISATION_BRANDS: tuple[str, ...] = words(
     "鑫源 恒通 华瑞 盛达 金鼎 宏远 兴隆 利民 顺达 泰丰 永盛 新世纪 蒙欣 "
     "乌海 黄河 天宇 博远 聚鑫 德隆 福润 嘉信 金诚 瑞丰 众诚 广源 汇通 华新 "
     "天润 宏泰 东升 西达 北辰 南星 隆泰 佳和 万通 润丰 安泰 晨光 丰华 中盛 "
     "信达 同创 凯达 鼎泰 欣悦 乐家 百姓 惠民 家家乐"
 )
 
-ENTERPRISE_TRADES: tuple[str, ...] = _words(
+ENTERPRISE_TRADES: tuple[str, ...] = words(
     "商贸 建材 煤业 化工 物流 汽车销售 装饰工程 文化传媒 信息技术 房地产经纪 "
     "物业服务 教育咨询 餐饮管理 建筑工程 机电设备 农牧业 焦化 能源 环保科技 "
     "劳务"
 )
 
-SHOP_TYPES: tuple[str, ...] = _words(
+SHOP_TYPES: tuple[str, ...] = words(
     "便利店 超市 餐馆 面馆 烧烤店 药房 理发店 美容院 五金店 汽修部 家电维修 "
     "服装店 水果店 干洗店 茶叶店 烟酒店 手机店 快递点 打印店 早餐店 火锅店 "
     "蛋糕店 眼镜店 花店"
 )
 
 
-def _pairs(text: str) -> dict[str, str]:
+def pairs(text: str) -> dict[str, str]:
     return dict(pair.split(":") for pair in text.split())
 
 
 #: Simplified → traditional for the characters the demo's addresses and names use.
-TRADITIONAL: dict[str, str] = _pairs(
+TRADITIONAL: dict[str, str] = pairs(
     "区:區 乌:烏 湾:灣 号:號 楼:樓 单:單 华:華 东:東 阳:陽 园:園 龙:龍 凤:鳳 岭:嶺 门:門 达:達 "
     "兴:興 滨:濱 荫:蔭 镇:鎮 乡:鄉 组:組 层:層 栋:棟 广:廣 场:場 厂:廠 业:業 电:電 车:車 长:長 "
     "开:開 发:發 云:雲 丽:麗 风:風 馆:館 卫:衛 国:國 际:際 庙:廟 沟:溝 尔:爾 苏:蘇 图:圖 "
@@ -319,11 +322,14 @@ TRADITIONAL: dict[str, str] = _pairs(
     "碧:碧 祥:祥 书:書 名:名 新:新 纪:紀 时:時 庄:莊 宁:寧 圣:聖 观:觀 欢:歡 宾:賓 "
     "儿:兒 矿:礦 务:務 局:局 铁:鐵 路:路 设:設 胜:勝 体:體 育:育 团:團 结:結 谊:誼 "
     "赛:賽 汉:漢 杨:楊 庭:庭 苑:苑 邸:邸 桥:橋 湖:湖 岸:岸 鹅:鵝 宝:寶 欣:欣 义:義 "
-    "坝:壩 头:頭 银:銀 鑫:鑫 金:金 海:海 马:馬 爱:愛 卡:卡 鸿:鴻 顺:順 营:營 务:務"
+    "坝:壩 头:頭 银:銀 鑫:鑫 金:金 海:海 马:馬 爱:愛 卡:卡 鸿:鴻 顺:順 营:營 务:務 "
+    "县:縣 纺:紡 绿:綠 宝:寶 罗:羅 泾:涇 环:環 农:農 贸:貿 医:醫 学:學 钱:錢 陆:陸 "
+    "联:聯 红:紅 桥:橋 侨:僑 丝:絲 织:織 机:機 纤:纖 湘:湘 荡:蕩 鸳:鴛 鸯:鴦 栖:棲 "
+    "凤:鳳 杨:楊 双:雙 岛:島 弯:彎 阁:閣 庄:莊 里:里 弄:弄 幢:幢 室:室 元:元 座:座"
 )
 
 #: Homophones and near-homophones people type by mistake (pinyin input).
-HOMOPHONES: dict[str, str] = _pairs(
+HOMOPHONES: dict[str, str] = pairs(
     "华:花 府:付 城:成 园:圆 苑:院 景:井 新:心 阳:杨 河:和 山:三 光:广 明:名 安:按 康:抗 "
     "泰:太 金:今 盛:胜 嘉:佳 祥:翔 福:富 兴:星 民:明 丽:利 湖:胡 林:琳 庭:亭 馨:新 雅:亚 "
     "居:局 北:贝 东:冬 西:希 南:男 海:还 达:大 源:原 鑫:新 锦:金 绣:秀 御:玉 恒:衡 凯:楷 "
@@ -336,7 +342,12 @@ HOMOPHONES: dict[str, str] = _pairs(
     "滨:宾 林:临 荫:音 千:前 里:理 甘:干 德:得 乌:屋 拉:啦 僧:生 巴:八 音:因 卓:桌 "
     "长:常 丝:思 创:窗 学:雪 永:勇 葡:蒲 萄:桃 柳:留 杨:洋 枣:早 洲:州 站:战 前:钱 "
     "铁:贴 星:行 厦:夏 惠:会 阳:羊 珠:朱 紫:子 荆:京 香:乡 松:送 柏:百 晖:辉 曙:署 "
-    "院:园 医:衣 电:店 厂:场 煤:梅 环:还 达:答 迎:营 宾:滨 振:震 凤:风 狮:师"
+    "院:园 医:衣 电:店 厂:场 煤:梅 环:还 达:答 迎:营 宾:滨 振:震 凤:风 狮:师 "
+    "梅:眉 湾:弯 勤:琴 俭:检 少:绍 国:果 洪:红 益:亿 塘:唐 庆:青 拳:全 升:生 昌:常 杭:航 "
+    "纺:访 工:公 溪:西 吉:及 雨:语 鸳:元 揽:兰 殷:因 波:播 瓶:平 鹤:贺 真:珍 盐:严 店:电 "
+    "栖:西 穆:木 亚:雅 秀:修 桐:同 浦:普 魏:卫 罗:萝 晋:进 谈:谭 亭:庭 越:月 武:舞 江:姜 "
+    "运:云 纤:先 泾:经 凝:宁 莲:连 余:于 科:可 桂:贵 梁:良 融:容 旭:序 辉:灰 树:数 "
+    "玫:梅 百:白 兰:蓝 颐:宜 观:官 清:青 荷:和 步:部 联:连 港:岗 汇:惠 栅:珊 子:紫"
 )
 
 #: Chinese digits for numerals written out (三号楼, 四零一室).

@@ -15,6 +15,7 @@ An accepted answer that is not right is a wrong match.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +30,64 @@ RESIDENTS_TRUTH_FILE = "truth/people.csv"
 RESIDENT_ADDRESS_COLUMN = "现住址"
 
 
+def city_preset(city: Path) -> str:
+    """The preset a generated city was made with (its manifest says so)."""
+    manifest = json.loads((city / "truth" / "manifest.json").read_text(encoding="utf-8"))
+    return str(manifest.get("preset", "wuhai"))
+
+
 def read_standard_addresses(city: Path) -> pd.DataFrame:
-    """The demo city's standard-address CSV as delivered (UTF-8 with BOM), all text."""
-    return pd.read_csv(city / STANDARD_ADDRESSES_FILE, dtype=str, encoding="utf-8-sig")
+    """The demo city's standard-address table under Wuhai's headers, all text.
+
+    A preset whose table names its admin areas (no codes) gets its codes resolved from the
+    delivered boundaries by name, as the ETL does; nothing is taken from the truth."""
+    from geoplatform.demo.delivery import DELIVERIES
+
+    shape = DELIVERIES[city_preset(city)]
+    path = city / shape.files["addresses"]
+    table = pd.read_csv(path, dtype=str, encoding=shape.encodings["addresses"])
+    back = {v: k for k, v in shape.headers.get("addresses", {}).items()}
+    table = table.rename(columns=back)
+    if "doors" in shape.files:  # door plates delivered on their own
+        doors = pd.read_csv(
+            city / shape.files["doors"], dtype=str, encoding=shape.encodings["doors"]
+        )
+        doors = doors.rename(
+            columns={
+                "门牌ID": "地址编码",
+                "所属区县": "区县",
+                "所属街道": "街道",
+                "所属社区": "社区",
+                "所属小区": "小区名称",
+                "建筑物编码": "建筑编号",
+                "横坐标": "X坐标",
+                "纵坐标": "Y坐标",
+            }
+        )
+        doors["地址类型"] = doors.pop("门牌类型").map({"小区大门": "小区", "独立建筑": "门牌"})
+        doors["标准地址"] = (
+            doors["区县"] + doors["街道"] + doors["社区"] + doors["街路巷"] + doors["门牌号"]
+        ) + doors["小区名称"].fillna("")
+        table = pd.concat([table, doors], ignore_index=True)
+    if "社区代码" not in table.columns:
+        import geopandas as gpd
+
+        admin = gpd.read_file(city / shape.files["boundaries"], layer=shape.layers["admin"])
+        admin = admin.rename(columns={v: k for k, v in shape.headers.get("admin", {}).items()})
+        pairs = zip(admin["上级代码"], admin["名称"], strict=True)
+        code = dict(zip(pairs, admin["区划代码"], strict=True))
+        city_code = str(admin["上级代码"][admin["级别"].isin(["区", "县"])].iloc[0])
+        district = [code.get((city_code, n), "") for n in table["区县"]]
+        street = [code.get((d, n), "") for d, n in zip(district, table["街道"], strict=True)]
+        community = [code.get((s, n), "") for s, n in zip(street, table["社区"], strict=True)]
+        table["区县代码"], table["街道代码"], table["社区代码"] = district, street, community
+        table["地址类型"] = table["地址类型"].replace({"楼幢": "楼栋"})
+    return table
+
+
+def standard_crs(city: Path) -> str:
+    manifest = json.loads((city / "truth" / "manifest.json").read_text(encoding="utf-8"))
+    return str(manifest["city"].get("metric_crs", STANDARD_ADDRESSES_CRS))
 
 
 def _xlsx_column(path: Path, header: str) -> Iterator[str]:
@@ -52,9 +108,12 @@ def read_residents(city: Path) -> pd.DataFrame:
     """Every resident row's address with its truth (joined on file and 1-based row)."""
     truth = pd.read_csv(city / RESIDENTS_TRUTH_FILE, dtype=str, keep_default_na=False)
     truth["row"] = truth["row"].astype(int)
+    from geoplatform.demo.delivery import DELIVERIES
+
+    column = DELIVERIES[city_preset(city)].header_list("residents", [RESIDENT_ADDRESS_COLUMN])[0]
     frames = []
     for file in sorted(truth["file"].unique()):
-        addresses = list(_xlsx_column(city / file, RESIDENT_ADDRESS_COLUMN))
+        addresses = list(_xlsx_column(city / file, column))
         frames.append(
             pd.DataFrame({"file": file, "row": range(1, len(addresses) + 1), "address": addresses})
         )

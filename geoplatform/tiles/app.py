@@ -40,6 +40,7 @@ from geoplatform.tiles.cors import install_cors, parse_origins
 from geoplatform.tiles.freshness import VersionWatch
 from geoplatform.tiles.hotpath import OneMapApp
 from geoplatform.tiles.mvt import query
+from geoplatform.tiles.openapi import install_openapi
 from geoplatform.tiles.overview import OverviewIndexes
 
 log = logging.getLogger("geoplatform.tiles")
@@ -116,6 +117,8 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="Vector tiles, OGC API Features and Tiles for the city's one map.",
         lifespan=lifespan,
+        docs_url=None,  # served from local assets by install_openapi, never from a CDN
+        redoc_url=None,
     )
     app.state.metrics = Metrics()
     _install_error_handlers(app)
@@ -136,6 +139,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(service_router())
     app.include_router(heatmap_router())
     app.include_router(analytics_router())
+    viewer = _viewer_dir(settings)
+    install_openapi(app, viewer / "node_modules" if viewer else None)
     return app
 
 

@@ -1,27 +1,29 @@
 """OGC API Features: the SQL behind `/collections/{id}/items`, items by id and collection extents.
 
 GeoJSON is assembled from per-row JSON that PostGIS writes (ST_AsGeoJSON, json_build_object);
-Python only joins strings, except for `crs=gcj02`, where coordinates are moved with the
-published formula (exact, per vertex) before they are written out.
+Python only joins strings, except for a `crs` other than CRS84 (featurecrs.py), where each
+geometry's positions are moved (per vertex, exactly) and put in that CRS's axis order.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-import numpy as np
 from psycopg import AsyncConnection, sql
 
 from geoplatform.errors import NotFound
-from geoplatform.spatial.chinese_offsets import wgs84_to_gcj02
 from geoplatform.tiles.catalog import Layer, UnknownProperty
+from geoplatform.tiles.featurecrs import FeatureCrs, geometry_out
 from geoplatform.tiles.mvt import where_fragment_t
 from geoplatform.tiles.params import Filters, InvalidParameter
-from geoplatform.tiles.tms import OutputCrs, _gcj_box
 
-DEFAULT_LIMIT = 10
+# A page as large as a client would ask for (GDAL's OAPIF driver takes the OpenAPI `default`);
+# the maximum keeps one response in the tens of megabytes. Both are in the OpenAPI document.
+DEFAULT_LIMIT = 1_000
 MAX_LIMIT = 10_000
 
 
@@ -29,13 +31,26 @@ MAX_LIMIT = 10_000
 class ItemsQuery:
     """The parsed parameters of one items request."""
 
-    bbox: tuple[float, float, float, float] | None
+    bbox: tuple[float, float, float, float] | None  # WGS84 lon/lat, whatever bbox-crs was
     filters: Filters
     limit: int
     offset: int
     properties: tuple[str, ...] | None
     sortby: tuple[tuple[str, bool], ...]
-    crs: OutputCrs
+    crs: FeatureCrs
+    after: Any = None  # keyset cursor from a `next` link: rows with an id above it (id order)
+
+
+def whole_days(filters: Filters, text: str | None) -> Filters:
+    """A bare date in `datetime` is that whole UTC day (OGC API Features 7.15.4): `2024-01-12`
+    and an interval ending `/2024-01-31` include the day's last instant. (Tiles and heatmaps keep
+    the shared parser's own day handling: heatmaps count city-local days.)"""
+    if text is None or filters.end is None:
+        return filters
+    if len(text.split("/")[-1].strip()) != 10:
+        return filters
+    end = filters.end + timedelta(days=1) - timedelta(microseconds=1)
+    return dataclasses.replace(filters, end=end)
 
 
 def parse_limit(value: int | None) -> int:
@@ -43,11 +58,8 @@ def parse_limit(value: int | None) -> int:
         return DEFAULT_LIMIT
     if value < 1:
         raise InvalidParameter("limit must be at least 1")
-    if value > MAX_LIMIT:
-        raise InvalidParameter(
-            f"limit {value} is too large: at most {MAX_LIMIT}; page with next links"
-        )
-    return value
+    # OGC API Features Part 1, 7.15.3: a limit above the maximum is not an error, it is the maximum
+    return min(value, MAX_LIMIT)
 
 
 def parse_properties(layer: Layer, text: str | None) -> tuple[str, ...] | None:
@@ -76,12 +88,15 @@ def parse_sortby(layer: Layer, text: str | None) -> tuple[tuple[str, bool], ...]
     return tuple(keys)
 
 
-def _conditions(layer: Layer, q: ItemsQuery) -> tuple[sql.Composable, dict[str, Any]]:
+def _conditions(
+    layer: Layer, q: ItemsQuery, *, with_cursor: bool = True
+) -> tuple[sql.Composable, dict[str, Any]]:
     conds, params = q.filters.where(layer, "t", strict=True)
+    if with_cursor and q.after is not None:
+        conds.append(sql.SQL("{} > %(after)s").format(sql.Identifier("t", layer.config.id)))
+        params["after"] = q.after
     if q.bbox is not None:
         box = q.bbox
-        if q.crs == "gcj02":
-            box, _ = _gcj_box(box)
         conds.insert(
             0,
             sql.SQL(
@@ -126,44 +141,17 @@ def items_sql(layer: Layer, q: ItemsQuery) -> tuple[sql.Composed, dict[str, Any]
 
 
 def count_sql(layer: Layer, q: ItemsQuery) -> tuple[sql.Composed, dict[str, Any]]:
-    where, params = _conditions(layer, q)
+    where, params = _conditions(layer, q, with_cursor=False)
     statement = sql.SQL("SELECT count(*) FROM {table} AS t WHERE {where}").format(
         table=sql.Identifier(layer.schema, layer.table), where=where
     )
     return statement, params
 
 
-def _move(coords: Any) -> Any:
-    """WGS84 → GCJ-02 for any GeoJSON coordinate nesting."""
-    arr = np.asarray(coords, dtype=np.float64)
-    flat = arr.reshape(-1, arr.shape[-1])
-    lon, lat = wgs84_to_gcj02(flat[:, 0], flat[:, 1])
-    flat = flat.copy()
-    flat[:, 0] = np.round(lon, 7)
-    flat[:, 1] = np.round(lat, 7)
-    return flat.reshape(arr.shape).tolist()
-
-
-def _geometry_out(text: str, crs: OutputCrs) -> str:
-    if crs == "wgs84":
-        return text
-    geometry = json.loads(text)
-    if geometry["type"] == "MultiPolygon" or geometry["type"] == "MultiLineString":
-        geometry["coordinates"] = [
-            [_move(ring) for ring in part] if geometry["type"] == "MultiPolygon" else _move(part)
-            for part in geometry["coordinates"]
-        ]
-    elif geometry["type"] == "Polygon":
-        geometry["coordinates"] = [_move(ring) for ring in geometry["coordinates"]]
-    else:
-        geometry["coordinates"] = _move(geometry["coordinates"])
-    return json.dumps(geometry, separators=(",", ":"))
-
-
-def feature_json(layer: Layer, row: tuple[Any, ...], crs: OutputCrs) -> str:
+def feature_json(layer: Layer, row: tuple[Any, ...], crs: FeatureCrs) -> str:
     fid, geometry, props = row
     id_json = json.dumps(fid if isinstance(fid, int) else str(fid))
-    geom = _geometry_out(geometry, crs) if geometry is not None else "null"
+    geom = geometry_out(geometry, crs) if geometry is not None else "null"
     return f'{{"type":"Feature","id":{id_json},"geometry":{geom},"properties":{props}}}'
 
 
@@ -171,7 +159,8 @@ def feature_json(layer: Layer, row: tuple[Any, ...], crs: OutputCrs) -> str:
 class ItemsPage:
     features: list[str]
     has_next: bool
-    number_matched: int
+    number_matched: int | None  # None on keyset pages: the first page said it
+    last_id: Any = None
 
 
 async def fetch_items(conn: AsyncConnection[Any], layer: Layer, q: ItemsQuery) -> ItemsPage:
@@ -179,16 +168,22 @@ async def fetch_items(conn: AsyncConnection[Any], layer: Layer, q: ItemsQuery) -
     rows = await (await conn.execute(statement, params)).fetchall()
     has_next = len(rows) > q.limit
     features = [feature_json(layer, tuple(r), q.crs) for r in rows[: q.limit]]
-    if q.offset == 0 and not has_next:
+    last_id = rows[q.limit - 1][0] if has_next else None
+    matched: int | None
+    if q.after is not None:
+        matched = None  # numberMatched is optional; counting every page of a copy is waste
+    elif q.offset == 0 and not has_next:
         matched = len(features)
     else:
         count_statement, count_params = count_sql(layer, q)
         row = await (await conn.execute(count_statement, count_params)).fetchone()
         matched = int(row[0]) if row else 0
-    return ItemsPage(features, has_next, matched)
+    return ItemsPage(features, has_next, matched, last_id)
 
 
-async def fetch_item(conn: AsyncConnection[Any], layer: Layer, item_id: str, crs: OutputCrs) -> str:
+async def fetch_item(
+    conn: AsyncConnection[Any], layer: Layer, item_id: str, crs: FeatureCrs
+) -> str:
     cfg = layer.config
     column = layer.columns.get(cfg.id)
     value: Any = item_id

@@ -24,27 +24,46 @@ def _fields(layer: Layer) -> dict[str, str]:
     return fields
 
 
+ATTRIBUTION = "城市一张图 one map · data: the city's departments, served by geoplatform"
+WORLD = [-180.0, -85.0511, 180.0, 85.0511]
+
+
 def tilejson(
-    catalog: Catalog, layers: list[Layer], base_url: str, query: str = ""
+    catalog: Catalog,
+    layers: list[Layer],
+    base_url: str,
+    query: str = "",
+    *,
+    bounds: list[float] | None = None,
 ) -> dict[str, Any]:
-    """TileJSON 3.0.0 for a comma list of layers served as one composite tile."""
+    """TileJSON 3.0.0 for a comma list of layers served as one composite tile.
+
+    `bounds` is the data's extent (lon/lat); the center is its middle at a city zoom. Beyond
+    `fillzoom` (the last zoom served) clients overzoom the tiles they have.
+    """
     names = ",".join(layer.name for layer in layers)
     suffix = f"?{query}" if query else ""
+    minzoom = min(layer.config.minzoom for layer in layers)
+    maxzoom = max(layer.config.maxzoom for layer in layers)
+    box = bounds or WORLD
+    center = [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2] if bounds else list(CITY_CENTER)
     return {
         "tilejson": "3.0.0",
         "name": names,
         "description": "; ".join(layer.config.title for layer in layers),
         "version": "1.0.0",
+        "attribution": ATTRIBUTION,
         "scheme": "xyz",
         "tiles": [f"{base_url}/tiles/{names}/{{z}}/{{x}}/{{y}}.mvt{suffix}"],
-        "minzoom": min(layer.config.minzoom for layer in layers),
-        "maxzoom": max(layer.config.maxzoom for layer in layers),
-        "bounds": [-180, -85.0511, 180, 85.0511],
-        "center": [*CITY_CENTER, 11],
+        "minzoom": minzoom,
+        "maxzoom": maxzoom,
+        "fillzoom": maxzoom,
+        "bounds": [round(v, 6) for v in box],
+        "center": [round(center[0], 6), round(center[1], 6), min(max(minzoom, 11), maxzoom)],
         "vector_layers": [
             {
                 "id": layer.name,
-                "description": layer.config.title,
+                "description": layer.config.description or layer.config.title,
                 "minzoom": layer.config.minzoom,
                 "maxzoom": layer.config.maxzoom,
                 "fields": _fields(layer),

@@ -1,4 +1,8 @@
-"""Tile matrix sets: WebMercatorQuad and a CGCS2000 geographic quad (morecantile).
+"""Tile matrix sets: WebMercatorQuad, WorldCRS84Quad and a CGCS2000 geographic quad (morecantile).
+
+WorldCRS84Quad is what GDAL's OGCAPI driver prefers for vector tiles (it sizes its per-zoom layers
+from the collection's CRS84 extent, right only for a CRS84 matrix set); CGCS2000Quad is the same
+grid in EPSG:4490 (lat/lon axis order), as Tianditu's geographic tiling.
 
 `TileBox` carries everything the SQL needs for one tile: the envelope in the tile's own CRS
 (for ST_AsMVTGeom) and a lon/lat box with the buffer (for the GiST index on the 4326 column).
@@ -21,6 +25,7 @@ from geoplatform.errors import GeoPlatformError, NotFound
 from geoplatform.spatial.chinese_offsets import gcj02_to_wgs84, wgs84_to_gcj02
 
 WEB_MERCATOR = "WebMercatorQuad"
+WORLD_CRS84 = "WorldCRS84Quad"
 CGCS2000 = "CGCS2000Quad"
 OutputCrs = Literal["wgs84", "gcj02"]
 
@@ -42,7 +47,11 @@ def tile_matrix_sets() -> dict[str, morecantile.TileMatrixSet]:
         title="CGCS2000 geographic quad (EPSG:4490), as Tianditu's geographic tiling",
         maxzoom=22,
     )
-    return {WEB_MERCATOR: morecantile.tms.get(WEB_MERCATOR), CGCS2000: cgcs}
+    return {
+        WEB_MERCATOR: morecantile.tms.get(WEB_MERCATOR),
+        WORLD_CRS84: morecantile.tms.get(WORLD_CRS84),
+        CGCS2000: cgcs,
+    }
 
 
 def get_tms(tms_id: str) -> morecantile.TileMatrixSet:

@@ -1,4 +1,6 @@
-"""Vector tile routes: `/tiles/{layers}/{z}/{x}/{y}.mvt` and the OGC API Tiles paths.
+"""Vector tile routes: `/tiles/{layers}/{z}/{x}/{y}.mvt` (XYZ, as MapLibre asks) and the OGC API
+Tiles paths `.../tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}` (row before column, as
+the standard orders them) for a collection and for the one-map dataset.
 
 Empty tiles are answered `204 No Content` (as Martin does); MapLibre and GDAL treat it as an
 empty tile. Tiles are gzip-encoded when the client accepts it.
@@ -13,13 +15,15 @@ from fastapi.responses import Response
 from starlette.datastructures import QueryParams
 
 from geoplatform.access.principal import PUBLIC
+from geoplatform.errors import NotFound
 from geoplatform.tiles.audit import audit_tile
 from geoplatform.tiles.cache import CachedTile, etag_matches, make_etag
 from geoplatform.tiles.catalog import Layer
 from geoplatform.tiles.context import ServerContext, get_context
 from geoplatform.tiles.mvt import TileRequest, check_zoom, render_layer
 from geoplatform.tiles.params import Filters
-from geoplatform.tiles.tms import WEB_MERCATOR, OutputCrs, parse_crs, tile_box
+from geoplatform.tiles.tilesets import tile_in_matrix
+from geoplatform.tiles.tms import WEB_MERCATOR, InvalidTile, OutputCrs, get_tms, parse_crs, tile_box
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 TILE_ROUTE = "/tiles/{layers}/{z}/{x}/{y}.mvt"
@@ -221,18 +225,70 @@ def tiles_router(
         return await serve_tile(ctx, request, chosen, tms, z, x, y, params)
 
     @router.get(
-        "/collections/{collection_id}/tiles/{tms}/{z}/{x}/{y}",
+        "/collections/{collection_id}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
         response_class=Response,
-        responses=responses,
-        summary="OGC API Tiles: a tile of one collection, z/x/y as tipg orders them",
+        responses={**responses, 404: {"description": "outside the tile matrix set or zooms"}},
+        summary="OGC API Tiles: a tile of one collection",
         openapi_extra={"parameters": _QUERY_DOCS},
     )
     async def ogc_tile(
-        request: Request, collection_id: str, tms: str, z: int, x: int, y: int
+        request: Request,
+        collection_id: str,
+        tileMatrixSetId: str,  # noqa: N803 (the standard's template names)
+        tileMatrix: int,  # noqa: N803
+        tileRow: int,  # noqa: N803
+        tileCol: int,  # noqa: N803
     ) -> Response:
         ctx = await context(request)
         layer = ctx.catalog.get(collection_id)
         params = params_from_query(request.query_params)
-        return await serve_tile(ctx, request, [layer], tms, z, x, y, params)
+        return await _ogc_tile(ctx, request, [layer], tileMatrixSetId, tileMatrix, tileRow,
+                               tileCol, params)  # fmt: skip
+
+    @router.get(
+        "/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+        response_class=Response,
+        responses={**responses, 404: {"description": "outside the tile matrix set or zooms"}},
+        summary="OGC API Tiles: the one-map tile (every public layer) of the dataset",
+        openapi_extra={"parameters": _QUERY_DOCS},
+    )
+    async def dataset_tile(
+        request: Request,
+        tileMatrixSetId: str,  # noqa: N803
+        tileMatrix: int,  # noqa: N803
+        tileRow: int,  # noqa: N803
+        tileCol: int,  # noqa: N803
+    ) -> Response:
+        ctx = await context(request)
+        params = params_from_query(request.query_params)
+        layers = [
+            layer
+            for layer in ctx.catalog.public()
+            if layer.config.minzoom <= tileMatrix <= layer.config.maxzoom
+        ]
+        return await _ogc_tile(ctx, request, layers, tileMatrixSetId, tileMatrix, tileRow,
+                               tileCol, params)  # fmt: skip
 
     return router
+
+
+async def _ogc_tile(
+    ctx: ServerContext,
+    request: Request,
+    layers: list[Layer],
+    tms: str,
+    z: int,
+    row: int,
+    col: int,
+    params: TileParams,
+) -> Response:
+    """OGC API Tiles answers 404 for a tile outside the matrix set or the tileset's zooms
+    (/req/tileset/tc-success D); the XYZ route keeps its 400 for the same mistakes."""
+    get_tms(tms)
+    if not layers or not tile_in_matrix(tms, z, row, col):
+        raise NotFound(f"no tile {z}/{row}/{col} (tileMatrix/tileRow/tileCol) in {tms}")
+    try:
+        check_zoom(layers, z)
+    except InvalidTile as exc:
+        raise NotFound(str(exc)) from None
+    return await serve_tile(ctx, request, layers, tms, z, col, row, params)
