@@ -7,6 +7,7 @@ or a test, and the object travels from there.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -68,6 +69,11 @@ class Settings(BaseSettings):
     etl_database_url: SecretStr | None = Field(
         default=None,
         description="URL the ETL connects with (default: the `etl` role's, derived likewise).",
+    )
+    anonymous_role: Literal["public", "analyst"] = Field(
+        default="public",
+        description="What callers without a key get: public (aggregates, no personal fields), "
+        "or analyst on an internal network (features without personal fields, no residents).",
     )
     allow_superuser: bool = Field(
         default=False,

@@ -59,6 +59,11 @@ class Authenticator:
         self._pool = pool
         self._keys: dict[bytes, tuple[float, Principal | None]] = {}
         self._tokens: TokenVerifier | None = None
+        self._anonymous = (
+            ANONYMOUS
+            if settings.anonymous_role == ANONYMOUS.role
+            else Principal(role=settings.anonymous_role, actor="anonymous")
+        )
         if settings.jwt_issuer and settings.jwt_jwks:
             self._tokens = TokenVerifier(
                 issuer=settings.jwt_issuer, audience=settings.jwt_audience, jwks=settings.jwt_jwks
@@ -78,7 +83,7 @@ class Authenticator:
                 credential = rest.strip()
                 break
         if credential is None:
-            return ANONYMOUS
+            return self._anonymous
         if credential.startswith("gpk_"):
             found = await self._key(credential)
             if found is None:
