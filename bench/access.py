@@ -1,7 +1,6 @@
-# ruff: noqa: E501
 """Access benchmark: what row-level security and authentication cost, measured side by side.
 
-    .venv/bin/python bench/access.py [--incidents 200000] [--duration 8]
+    PYTHONPATH=. .venv/bin/python bench/access.py [--incidents 200000] [--duration 8]
 
 Starts its own throwaway cluster, migrates, loads the synthetic city (bench/synth_city.py),
 creates an admin key, and runs wrk (one thread) against `geoplatform serve` twice per figure:
@@ -87,6 +86,7 @@ def main() -> None:
                 "GEOPLATFORM_DATABASE_URL": url,
                 "GEOPLATFORM_LAYERS_FILE": str(ROOT / "tiles/layers.yaml"),
                 "GEOPLATFORM_HOME": tmp,
+                "PYTHONPATH": str(ROOT),  # the servers run this checkout's code
             }
             rows = []
             for label, paths, conns, variants in (
@@ -101,7 +101,7 @@ def main() -> None:
                 ]),
             ):  # fmt: skip
                 results: list[list[float]] = [[], []]
-                for repeat in range(2):
+                for _ in range(2):
                     for i, (extra, headers) in enumerate(variants):
                         port = free_port()
                         argv = [str(PY / "geoplatform"), "serve", "--port", str(port)]
@@ -112,7 +112,6 @@ def main() -> None:
                             results[i].append(
                                 wrk(base, paths, conns, args.duration, url, headers)["rps"]
                             )
-                        del repeat
                 a, b = statistics.median(results[0]), statistics.median(results[1])
                 rows.append(f"| {label} | {a:.0f} | {b:.0f} | {a / b:.2f} | ≥ 0.80 |")
         finally:

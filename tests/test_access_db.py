@@ -210,3 +210,17 @@ def test_scope_prefixes() -> None:
     assert scope_prefix("150300000000") == "1503"
     with pytest.raises(ValueError, match="12-digit"):
         scope_prefix("15030")
+
+
+def test_tiles_and_bbox_queries_keep_their_spatial_index_under_rls(city_url: str) -> None:
+    """EXPLAIN as api (officer): the GiST index drives the scan, the policy is a filter."""
+    env = "ST_MakeEnvelope(106.79, 39.65, 106.80, 39.66, 4326)"
+    with psycopg.connect(as_role(city_url, "api")) as conn:
+        _set(conn, Principal(role="officer", scope=(GRIDS[0],)))
+        conn.execute("SET LOCAL enable_seqscan = off")  # the test city is small: force the choice
+        for table in ("people", "incidents"):
+            for where in (f"geom && {env}", f"geom && {env} AND ST_Intersects(geom, {env})"):
+                plan = "\n".join(
+                    r[0] for r in conn.execute(f"EXPLAIN SELECT id FROM {table} WHERE {where}")
+                )
+                assert f"idx_{table}_geom" in plan, plan
