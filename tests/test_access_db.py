@@ -79,6 +79,7 @@ def test_policies_deny_without_settings_and_follow_the_scope(city_url: str) -> N
             (Principal(role="officer", scope=(GRIDS[0],)), truth[GRIDS[0]]),
             (Principal(role="officer", scope=("150302001001",)), sum(truth.values())),
             (Principal(role="officer", scope=("150303000000",)), 0),
+            (Principal(role="officer", scope=("150300000000",)), sum(truth.values())),  # city
             (Principal(role="admin"), sum(truth.values())),
         ]:
             _set(conn, p)
