@@ -6,6 +6,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 VIEWER_STAMP := tiles/viewer/node_modules/.installed-stamp
+# map labels: glyph PBFs built from Debian's fonts-noto-cjk (see `geoplatform fonts build`)
+GLYPHS_STAMP := .geoplatform/glyphs/.built-stamp
 SCALE ?= 0.05
 SEED ?= 1
 PRESET ?= wuhai
@@ -27,6 +29,8 @@ demo: install $(DEMO_STAMP) $(DEMO_HMAC_KEY_FILE)
 	$(BIN)/geoplatform db migrate
 	GEOPLATFORM_HMAC_KEY_FILE=$(DEMO_HMAC_KEY_FILE) GEOPLATFORM_DEMO_DIR=$(abspath $(DEMO_DIR)) \
 		$(BIN)/geoplatform etl run $(DEMO_PIPELINE)
+	@# the demo city's data end in the past: scan its last day so the warnings layer has some
+	$(BIN)/geoplatform warnings scan --last-data-day
 	@echo "serving the one-map viewer at http://127.0.0.1:8000 (Ctrl-C stops it)"
 	$(BIN)/geoplatform serve --host 127.0.0.1 --port 8000
 
@@ -46,7 +50,7 @@ $(DEMO_HMAC_KEY_FILE):
 ## test: lint, types and the whole pytest suite against a throwaway PostGIS it starts
 test: install lint typecheck pytest
 
-install: system-packages $(STAMP) $(VIEWER_STAMP)
+install: system-packages $(STAMP) $(VIEWER_STAMP) $(GLYPHS_STAMP)
 
 system-packages:
 	@scripts/install-system-packages.sh
@@ -60,6 +64,10 @@ $(STAMP): pyproject.toml
 $(VIEWER_STAMP): tiles/viewer/package.json tiles/viewer/package-lock.json
 	npm ci --prefix tiles/viewer --no-audit --no-fund --loglevel=error
 	@touch $(VIEWER_STAMP)
+
+$(GLYPHS_STAMP): geoplatform/tiles/glyphs.py | $(STAMP)
+	$(BIN)/geoplatform fonts build --out .geoplatform/glyphs
+	@touch $(GLYPHS_STAMP)
 
 lint:
 	$(BIN)/ruff check .

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     tile_cache_bytes: int = Field(
         default=512 * 1024 * 1024, ge=0, description="In-process tile cache size (0 = off)."
     )
+    glyphs_dir: Path | None = Field(
+        default=None,
+        description="Folder of glyph PBFs (`geoplatform fonts build`) for map labels; default "
+        "<home>/glyphs when it exists.",
+    )
     cors_origins: str = Field(
         default="*",
         description="Origins whose pages may fetch tiles and data: a comma list, * for any, "

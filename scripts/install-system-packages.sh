@@ -18,6 +18,8 @@ fi
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 # the viewer's MapLibre comes from the npm registry
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+# a CJK font: map labels' glyph PBFs are built from it, and Chromium draws Chinese with it
+[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
 # test and benchmark peers: a real browser, GDAL's OAPIF/MVT clients, wrk, docker-compose
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v ogrinfo >/dev/null 2>&1 || missing+=(gdal-bin)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import ARGS, CHROMIUM
 from tests.conftest import DatabaseFactory
 from tests.standards_fixtures import LiveCity, live_city
-from tests.test_tiles_viewer import ARGS, CHROMIUM
 from tests.tiles_fixtures import ROOT
 
 

@@ -319,3 +319,33 @@ def test_a_layer_exposes_the_attributes_in_features_and_tiles(
         properties = [f["properties"] for f in decoded["incidents"]["features"]]
         assert [p.get("description") for p in properties] == ["路灯不亮"]
         assert properties[0]["confidence"] == pytest.approx(0.9)
+
+
+def test_the_loaded_roads_aliases_and_landmarks_reach_the_matcher(
+    engine: Engine, settings: Settings, delivery: Path
+) -> None:
+    from geoplatform.geocode import Matcher
+
+    _run(engine, settings, delivery)
+    with engine.connect() as conn:
+        matcher = Matcher.from_connection(conn)
+        placed = dict(
+            conn.execute(
+                text(
+                    "SELECT p.source_key, s.source_key FROM people p"
+                    " JOIN standard_addresses s ON s.building_id IS NOT DISTINCT FROM p.building_id"
+                    " AND ST_DWithin(s.geom, p.geom, 1e-7) WHERE p.geocode_level = 'building'"
+                )
+            ).all()
+        )
+    # the published alias 梅湾 → 梅湾苑 places its resident on 梅湾苑 2幢
+    assert placed["P2"] == "A2"
+    school = matcher.match("嘉兴一中门口")
+    assert (school.level, school.accepted) == ("landmark", True)
+    assert abs(school.lon - 120.73) < 3e-4
+    assert abs(school.lat - 30.76) < 3e-4
+    for junction in ("中山路与梅湾街交叉口", "解放路与梅湾街路口"):  # 解放路: a former name
+        found = matcher.match(junction)
+        assert (found.level, found.accepted) == ("intersection", True), junction
+        assert abs(found.lon - 120.72) < 2e-4
+        assert abs(found.lat - 30.75) < 2e-4

@@ -43,6 +43,16 @@ def test_an_unaccepted_member_is_lifted_only_when_the_building_was_among_its_can
     assert lifted[2] is stranger
 
 
+def test_a_member_refused_for_a_reason_is_not_lifted() -> None:
+    refused = GeocodeResult(
+        "梅湾苑9幢", "compound", 0.3, False, reason="building 9 does not exist in 梅湾苑",
+        candidates=[Candidate("梅湾苑2幢", "building", 0.3, building_id=7)], normalized="z",
+    )  # fmt: skip
+    lifted, n = lift_households([_building("a", 7), refused], ["h", "h"])
+    assert n == 0
+    assert lifted[1] is refused
+
+
 def test_households_that_disagree_far_members_and_single_rows_stay_as_they_are() -> None:
     split = [_building("a", 7), _building("b", 8), _coarse("c")]
     assert lift_households(split, ["h", "h", "h"])[1] == 0

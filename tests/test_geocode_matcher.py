@@ -268,8 +268,8 @@ def test_compound_named_after_a_province(table: pd.DataFrame) -> None:
 
 def test_dropping_an_untracked_admin_level_keeps_the_context(matcher: Matcher) -> None:
     """Regression (scale-1 demo city): a province short name read as part of a compound."""
-    from geoplatform.geocode.matcher import _Context
     from geoplatform.geocode.parse import parse
+    from geoplatform.geocode.scoring import Context as _Context
 
     parsed = parse("海勃湾区滨河街道锦绣社区青海亚居小区1栋", matcher.gazetteer.lexicon)
     context = _Context(parsed)

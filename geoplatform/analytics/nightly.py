@@ -29,6 +29,7 @@ __all__ = [
     "CELL_RESOLUTION",
     "WINDOW_DAYS",
     "ScanSummary",
+    "last_data_day",
     "latest_complete_day",
     "recent_warnings",
     "run_scan",
@@ -57,6 +58,16 @@ def latest_complete_day(now: dt.datetime | None = None) -> dt.date:
     """Yesterday in the city's time zone: the last day whose incidents are all in."""
     moment = now or dt.datetime.now(dt.UTC)
     return moment.astimezone(ZoneInfo(CITY_TIME_ZONE)).date() - dt.timedelta(days=1)
+
+
+def last_data_day(engine: Engine) -> dt.date | None:
+    """The city-local day of the newest incident (a replayed or demo city's "yesterday")."""
+    with transaction(engine) as conn:
+        day = conn.exec_driver_sql(
+            "SELECT max((reported_at AT TIME ZONE %(zone)s)::date) FROM incidents",
+            {"zone": CITY_TIME_ZONE},
+        ).scalar()
+    return day if isinstance(day, dt.date) else None
 
 
 def _daily(conn: Connection, level: str, start: dt.date, end: dt.date) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from geoplatform.cli.common import err
 from geoplatform.cli.db import db_app
 from geoplatform.cli.demo import demo_app
 from geoplatform.cli.etl import etl_app
+from geoplatform.cli.fonts import fonts_app
 from geoplatform.cli.geocode import geocode_command
 from geoplatform.cli.serve import serve_app
 from geoplatform.cli.warnings import warnings_app
@@ -28,6 +29,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(etl_app, name="etl")
 app.add_typer(keys_app, name="keys")
+app.add_typer(fonts_app, name="fonts")
 app.add_typer(serve_app, name="serve")
 app.add_typer(warnings_app, name="warnings")
 app.command("geocode")(geocode_command)

@@ -21,13 +21,14 @@ def geocode_command(
     candidates. Needs the standard addresses loaded (the ETL's standard-address source)."""
     from geoplatform.db.engine import create_engine, transaction
     from geoplatform.db.roles import ANALYST, url_for_role
-    from geoplatform.geocode import Matcher
+    from geoplatform.geocode.index import cached_matcher
 
     settings = settings_from_env()
     engine = create_engine(settings, url=url_for_role(settings, ANALYST))  # reads only
     try:
         with transaction(engine) as conn:
-            matcher = Matcher.from_connection(conn, top_k=top)
+            # the built index is kept under GEOPLATFORM_HOME, keyed by the layers' data versions
+            matcher = cached_matcher(conn, settings.resolved_home, top_k=top)
     finally:
         engine.dispose()
     for result in matcher.match_many(addresses):
@@ -38,6 +39,10 @@ def geocode_command(
         out.print(f"[bold]{result.query}[/bold]")
         out.print(f"  normalised {result.normalized}")
         out.print(f"  {verdict}: level {result.level}, score {result.score:.3f}", highlight=False)
+        if result.reason:
+            out.print(f"  reason {result.reason}", highlight=False)
+        if result.contradiction:
+            out.print(f"  note {result.contradiction}", highlight=False)
         if result.candidates:
             best = result.candidates[0]
             building = result.building_id or result.building_key

@@ -73,17 +73,31 @@ def scan(
         str | None,
         typer.Option("--as-of", help="Last day of the window (default: yesterday, city time)."),
     ] = None,
+    last_data_day: Annotated[
+        bool,
+        typer.Option(
+            "--last-data-day", help="Scan the day of the newest incident (demo or replayed data)."
+        ),
+    ] = False,
 ) -> None:
     """Test every H3 cell and grid's last 7 days against its baseline; store the warnings.
     The cron runs it after `etl run`; rerunning a day replaces that day's warnings."""
-    from geoplatform.analytics.nightly import run_scan
+    from geoplatform.analytics import nightly
     from geoplatform.db.engine import create_engine
     from geoplatform.db.roles import ETL, url_for_role
 
+    if as_of is not None and last_data_day:
+        raise typer.BadParameter("give --as-of or --last-data-day, not both")
     settings = settings_from_env()
     engine = create_engine(settings, url=url_for_role(settings, ETL))
     try:
-        summary = run_scan(engine, _day(as_of))
+        day = _day(as_of)
+        if last_data_day:
+            day = nightly.last_data_day(engine)
+            if day is None:
+                out.print("no incidents: nothing to scan")
+                return
+        summary = nightly.run_scan(engine, day)
     finally:
         engine.dispose()
     for level in summary.tested:

@@ -128,6 +128,8 @@ def lift_households(
                 continue
             if _accepted(result, min_score):
                 ok = result.level in ("compound", "door") and _near(result, anchor)
+            elif result.reason is not None:
+                ok = False  # refused for a reason (a building that does not exist): keep it
             else:
                 ok = any(c.building_id == anchor.building_id for c in result.candidates)
             if ok:

@@ -5,6 +5,10 @@ a city is small (tens of thousands of door plates and buildings), so the matcher
 into dictionaries: admin names → codes, road → door number → places, compound name/alias →
 compounds → building number → place, plus pinyin keys for homophone look-up.
 
+Besides the standard addresses, the gazetteer takes the road layer (lines, former names,
+door-number ranges), the compound-alias list (published, or learned from a person's answer in
+review) and the landmarks (POIs with their colloquial names); each is optional.
+
 Rows come either from the database (`standard_addresses` joined with `admin_areas` for the
 names) or from a data frame with the same columns or with the Chinese headers a
 标准地址 CSV carries (地址编码, 地址类型, 区县, 街道, 社区, 社区代码, 街路巷, 门牌号, 小区名称,
@@ -20,8 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from geoplatform.errors import ConfigurationError
+from geoplatform.geocode.landmarks import LandmarkIndex
 from geoplatform.geocode.normalise import normalise, normalise_name
 from geoplatform.geocode.parse import AdminToken, Lexicon, strip_compound_suffix
+from geoplatform.geocode.roads import merge_lines
 
 #: Chinese headers of a delivered standard-address file → the table's column names.
 STANDARD_COLUMNS: dict[str, str] = {
@@ -143,6 +149,18 @@ class Road:
     street_codes: set[str] = field(default_factory=set)
     community_codes: set[str] = field(default_factory=set)
     max_door: int = 0
+    #: From the road layer: the door-number range and the line (EPSG:4326), when delivered.
+    door_min: int | None = None
+    door_max: int | None = None
+    kind: str | None = None
+    geometry: Any = None
+
+    @property
+    def last_door(self) -> int | None:
+        """The highest door number the road carries: the layer's, else the table's."""
+        if self.door_max is not None:
+            return self.door_max
+        return self.max_door or None
 
 
 @dataclass
@@ -205,7 +223,14 @@ def short_forms(name: str, level: str) -> list[str]:
 class Gazetteer:
     """In-memory indexes over the standard-address table."""
 
-    def __init__(self, rows: Iterable[Mapping[str, Any]]) -> None:
+    def __init__(
+        self,
+        rows: Iterable[Mapping[str, Any]],
+        *,
+        roads: Iterable[Mapping[str, Any]] = (),
+        aliases: Iterable[Mapping[str, Any]] = (),
+        landmarks: Iterable[Mapping[str, Any]] = (),
+    ) -> None:
         self.places: list[Place] = []
         self.compounds: list[Compound] = []
         self.roads: dict[str, Road] = {}
@@ -218,11 +243,96 @@ class Gazetteer:
         self.doors_by_street: dict[tuple[str, str], list[Place]] = {}
         self.gate_of: dict[int, Compound] = {}  # place index of a gate door plate → compound
         self._compound_by_key: dict[tuple[str, str | None], Compound] = {}
+        self.alias_origin: dict[tuple[str, int], str] = {}  # (alias, compound uid) → origin
+        self.compound_choices: list[str] = []
+        self.road_choices: list[str] = []
         for row in rows:
             self._add(row)
         if not self.places:
             raise ConfigurationError("the standard-address table is empty: nothing to match")
+        for road_row in roads:
+            self._add_road_line(road_row)
+        pending_aliases = list(aliases)
+        for alias_row in pending_aliases:
+            self._add_alias_row(alias_row)
         self._finish()
+        prefixes = [n for n, tokens in self.admin_names.items() if any(not t.short for t in tokens)]
+        self.landmarks = LandmarkIndex(landmarks, prefixes + [p for p in PROVINCES])
+
+    def _add_road_line(self, row: Mapping[str, Any]) -> None:
+        """A road of the road layer: its line and door range join the road the door plates
+        name (or start it), its former names become old names."""
+        name = _text(row.get("name"))
+        if name is None:
+            return
+        name = normalise_name(name)
+        road = self.roads.setdefault(name, Road(name))
+        road.geometry = merge_lines(road.geometry, row.get("geometry"))
+        low, high = _int(row.get("door_min")), _int(row.get("door_max"))
+        if low is not None:
+            road.door_min = low if road.door_min is None else min(road.door_min, low)
+        if high is not None:
+            road.door_max = high if road.door_max is None else max(road.door_max, high)
+        road.kind = road.kind or _text(row.get("kind"))
+        for codes, code in (
+            (road.district_codes, _text(row.get("district_code"))),
+            (road.street_codes, _text(row.get("street_code"))),
+        ):
+            if code:
+                codes.add(code)
+        former = row.get("former_names") or ()
+        for old in _ALIAS_SPLIT.split(former) if isinstance(former, str) else former:
+            old = normalise_name(str(old)) if old and str(old).strip() else ""
+            if old and old != name:
+                aliases = self.road_aliases.setdefault(old, [])
+                if name not in aliases:
+                    aliases.append(name)
+
+    def _add_alias_row(self, row: Mapping[str, Any]) -> None:
+        """A published (or learned) alias → the compound of that name in the stated area."""
+        alias, official = _text(row.get("alias")), _text(row.get("compound"))
+        if alias is None or official is None:
+            return
+        official = strip_compound_suffix(normalise_name(official))
+        wanted = [
+            (level, code)
+            for level in ("community_code", "street_code", "district_code")
+            if (code := _text(row.get(level)))
+        ]
+        targets = [
+            c
+            for c in self.compounds
+            if c.name == official
+            and all(getattr(c, level) in (None, code) for level, code in wanted)
+        ]
+        for compound in targets:
+            self.add_alias(alias, compound.uid, origin=_text(row.get("origin")) or "published")
+
+    def add_alias(self, alias: str, compound_uid: int, *, origin: str = "learned") -> bool:
+        """Record ``alias`` as a name of compound ``compound_uid`` (a published list's entry or a
+        person's answer in review); False when it was already known or names nothing."""
+        alias = strip_compound_suffix(normalise_name(alias))
+        if len(alias) < 2 or not 0 <= compound_uid < len(self.compounds):
+            return False
+        compound = self.compounds[compound_uid]
+        owners = self.compound_names.setdefault(alias, [])
+        if compound in owners:
+            return False
+        owners.append(compound)
+        self.alias_origin[(alias, compound_uid)] = origin
+        if hasattr(self, "lexicon"):
+            self.compound_choices = sorted(self.compound_names)
+            self.lexicon.compounds = set(self.compound_names) | set(self.compound_short)
+            self.lexicon.refresh()
+        return True
+
+    def compound_uid(self, name: str, community_code: str | None = None) -> int | None:
+        """The uid of the compound with this official name (in this community when given)."""
+        name = strip_compound_suffix(normalise_name(name))
+        for compound in self.compound_names.get(name, []):
+            if compound.name == name and community_code in (None, compound.community_code):
+                return compound.uid
+        return None
 
     # -- building ---------------------------------------------------------------------------
 
@@ -282,6 +392,14 @@ class Gazetteer:
             )
         if place.road:
             self._add_road(place, _text(row.get("road_old_names")))
+        elif place.door is not None and place.level != "building":
+            # a village door plate (李家村3组15号) has no road: reached through its area
+            if place.community_code:
+                self.doors_by_community.setdefault((place.community_code, place.door), []).append(
+                    place
+                )
+            if place.street_code:
+                self.doors_by_street.setdefault((place.street_code, place.door), []).append(place)
         if place.compound:
             self._add_compound(place, _text(row.get("compound_aliases")))
 
@@ -373,8 +491,8 @@ class Gazetteer:
                 compound.lon = sum(p.lon or 0.0 for p in members) / len(members)
                 compound.lat = sum(p.lat or 0.0 for p in members) / len(members)
         self._derive_short_names()
-        self.compound_choices: list[str] = sorted(self.compound_names)
-        self.road_choices: list[str] = sorted(set(self.roads) | set(self.road_aliases))
+        self.compound_choices = sorted(self.compound_names)
+        self.road_choices = sorted(set(self.roads) | set(self.road_aliases))
         self.lexicon = Lexicon(
             admin=self.admin_names,
             roads=set(self.roads) | set(self.road_aliases),

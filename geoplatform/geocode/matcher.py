@@ -1,193 +1,67 @@
-"""Match an address against the standard-address table: exact, then component-wise, then fuzzy,
-with a confidence score and the level the answer is good for.
+"""Match an address against the gazetteer: parse it by the element grammar, look each element
+up, weigh the places reached, and answer with a level, a score, and — when the address names
+something that does not exist or contradicts itself — a reason or a contradiction note.
 
-How an answer is found. The address is normalised and parsed into components; each component
-that names something (compound, road) is looked up exactly (names, documented aliases, old road
-names, distinctive short names), else fuzzily. Every place those look-ups reach is a hypothesis
-(a building of a compound, a compound, a door plate, a standalone building behind a door plate, a
-road, a community) and collects evidence, in log-odds-like points:
+How an answer is found. The address is normalised and parsed into elements (`parse`); each
+element that names something (compound, road + door, village group, community) is looked up
+exactly (names, published and learned aliases, old road names, derived short names unique in
+the stated area), else fuzzily (same-pinyin slips, one-character typos); every place reached is
+a hypothesis collecting evidence points (`hypotheses`, `scoring`). A vague hotline location
+(an intersection, a landmark, "inside a compound") is read by `vague` and weighed on the same
+scale. The best hypothesis wins; a close rival costs it the margin (a tie is refused). A
+hypothesis with a ``reason`` (building number above the compound's highest, door past the
+road's last door, a compound name one character off) is capped below the line: it goes to
+review with that reason, never accepted at a coarser level as if found.
 
-* how well the name matched (exact 3, short name 2.5, homophone 2, other one-character edit
-  0.75 ...);
-* whether the rest of the address agrees: the building number exists in that compound, the road
-  and door number are the compound's gate, the district/street/community named contain it.
-  Disagreement costs points, weighted by how specific the evidence is: a contradicting district
-  costs more than a contradicting community, which people often get wrong (wrong_community in
-  the demo) and which loses against a compound name plus building number;
-* a building number or door number that does not exist costs a lot: it is how a plausible
-  address that does not exist (a door number past the road's end) shows itself.
+Old road names the table does not list are learned: a confident compound match whose unknown
+road name comes with the compound's gate number votes for "this is an old name of the gate's
+road"; `match_many` adopts a name after `MIN_VOTES` votes and rematches what it could not
+accept.
 
-The best hypothesis wins; a close second one costs it the margin (ambiguity is not confidence).
-The score is a logistic function of the points relative to the level's threshold, so 0.5 is the
-acceptance line at every level. A look-alike of a real name with no supporting context (a
-compound one character from a real one, in another district) stays below it.
+A matcher is not thread-safe (it caches answers and learns); use one per worker. Answers are
+memoised per distinct address, so a roster that repeats addresses costs one match per address.
 
-Old road names. Standard-address tables rarely list them (the schema has no column for them),
-so the matcher learns them: when a compound is matched confidently, the address's road name is
-unknown and its door number is the compound's gate number, that is a vote for "this name is an
-old name of the gate's road". `match_many` adopts a name after `MIN_VOTES` votes for one road
-(one name may belong to several roads) and matches again the rows it could not accept or
-answered without knowing the road. Until then, an unknown road with a door number is looked up
-by that number inside the community (or street) the address names, at lower confidence.
-
-A matcher is not thread-safe (it caches answers and learns); use one per worker.
-
-Why rapidfuzz rather than pg_trgm: the table fits in memory, the roster does not need a round
-trip per row, and trigrams of two- to four-character Chinese names are too few to rank typos;
-Levenshtein distance with a pinyin check on the differing characters ranks them well.
+Why rapidfuzz rather than pg_trgm: the gazetteer fits in memory, the roster does not need a
+round trip per row, and trigrams of two- to four-character Chinese names are too few to rank
+typos; Levenshtein distance with a pinyin check on the differing characters ranks them well.
 """
 
 from __future__ import annotations
 
-import math
+import re
 from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
-
 from geoplatform.errors import ConfigurationError
-from geoplatform.geocode.gazetteer import Community, Compound, Gazetteer, Place, Road
+from geoplatform.geocode import scoring as sc
+from geoplatform.geocode.gazetteer import Gazetteer, Road
+from geoplatform.geocode.hypotheses import Hypothesis, Search, nested
+from geoplatform.geocode.normalise import drop_remarks, has_remark, normalise, strip_remarks
 from geoplatform.geocode.parse import ParsedAddress, parse
-from geoplatform.geocode.pinyin import sounds_alike
 from geoplatform.geocode.result import Candidate, GeocodeResult
+from geoplatform.geocode.roads import midpoint
+from geoplatform.geocode.scoring import DEFAULT_THRESHOLDS, LEVELS, Context
+from geoplatform.geocode.vague import Vague, might_be_vague, parse_vague, resolve
 
-LEVELS = ("building", "compound", "door", "road", "community", "none")
+__all__ = ["DEFAULT_THRESHOLDS", "LEVELS", "MIN_VOTES", "Matcher"]
 
-#: Evidence points each level needs for a score of 0.5 (accepted).
-DEFAULT_THRESHOLDS: dict[str, float] = {
-    "building": 3.5,
-    "compound": 2.75,
-    "door": 3.0,
-    "road": 2.5,
-    "community": 3.0,
-}
-
-# Name evidence.
-EXACT = 3.0
-ALIAS = 3.0
-SHORT_NAME = 2.5
-SHARED_SHORT_NAME = 2.0  # a short name a few compounds share: the context must decide
-OLD_ROAD_NAME = 2.75
-HOMOPHONE = 2.0  # one character replaced by one that sounds alike
-HOMOPHONE_2 = 1.5
-ONE_EDIT = 0.75  # one character changed, not to one that sounds alike
-TWO_EDITS = 0.5
-ROAD_FACTOR = 2.0 / 3.0  # a road name alone says less than a compound name
-UNRESOLVED_NAME = -1.0  # the address names a compound that is not the one the rest points at
-# Context evidence.
-BUILDING_FOUND = 1.0
-BUILDING_MISSING = -2.5
-GATE_ROAD = 1.0
-GATE_DOOR = 0.5
-OTHER_DOOR = -0.5
-OTHER_ROAD = -1.5
-DOOR_FOUND = 2.0
-DOOR_MISSING = -2.5
-DOOR_IN_COMMUNITY = 2.5  # unknown road name, but the door number exists in the named community
-DOOR_IN_STREET = 2.0
-ADMIN_AGREES = 0.5
-ADMIN_CONTRADICTS = {"district": -2.0, "street": -1.5, "community": -0.5}
-AMBIGUITY_MARGIN = 1.5  # a rival this close costs the winner the difference: a tie is refused
 #: Confident matches that must agree before an unknown road name is taken as an old name.
 MIN_VOTES = 2
-SCORE_SLOPE = 1.5
-
-
-@dataclass
-class _Hypothesis:
-    level: str
-    points: float
-    place: Place | None = None
-    compound: Compound | None = None
-    road: Road | None = None
-    community: Community | None = None
-
-    def target(self) -> tuple[str, int]:
-        """What the hypothesis points at: the same target reached twice keeps its best points."""
-        if self.compound is not None and self.level == "compound":
-            return ("compound", self.compound.uid)
-        if self.place is not None:
-            return (self.level, self.place.index)
-        if self.road is not None:
-            return ("road", id(self.road))
-        return ("community", id(self.community))
-
-
-def name_evidence(query: str, name: str) -> float | None:
-    """Points for ``query`` naming ``name``: homophone substitutions and small edits count,
-    relative to the name's length (two edits in a three-character name is another name)."""
-    if query == name:
-        return EXACT
-    if len(query) == len(name):
-        differing = [(a, b) for a, b in zip(query, name, strict=True) if a != b]
-        if len(differing) <= max(1, len(name) // 3) and all(
-            sounds_alike(a, b) for a, b in differing
-        ):
-            return HOMOPHONE if len(differing) == 1 else HOMOPHONE_2
-    distance = Levenshtein.distance(query, name, score_cutoff=2)
-    if distance == 1 and len(name) >= 4:
-        return ONE_EDIT
-    if distance == 2 and len(name) >= 6:
-        return TWO_EDITS
-    return None
-
-
-_EMPTY: frozenset[str] = frozenset()
-
-
-class _Context:
-    """The admin codes the address names, per level."""
-
-    __slots__ = ("community", "district", "street")
-
-    def __init__(self, parsed: ParsedAddress) -> None:
-        admin = parsed.admin
-        self.district = parsed.codes("district") if "district" in admin else _EMPTY
-        self.street = parsed.codes("street") if "street" in admin else _EMPTY
-        self.community = parsed.codes("community") if "community" in admin else _EMPTY
-
-    def without(self, parsed: ParsedAddress, level: str) -> _Context:
-        """This context less the short-form names of ``level`` (they were part of a name).
-
-        Only district, street and community are evidence; a province or city short name
-        (青海 in 青海亚居小区) leaves the context as it is.
-        """
-        if level not in _Context.__slots__:
-            return self
-        context = _Context(parsed)
-        codes = {t.code for t in parsed.admin.get(level, ()) if not t.short and t.code}
-        setattr(context, level, codes)
-        return context
-
-    def evidence(self, district: str | None, street: str | None, community: str | None) -> float:
-        points = 0.0
-        for level, named, code in (
-            ("district", self.district, district),
-            ("street", self.street, street),
-            ("community", self.community, community),
-        ):
-            if named and code is not None:
-                points += ADMIN_AGREES if code in named else ADMIN_CONTRADICTS[level]
-        return points
-
-    def evidence_any(self, districts: set[str], streets: set[str], communities: set[str]) -> float:
-        """Like `evidence` for something spanning several areas (a road): agreeing with any."""
-        points = 0.0
-        for level, named, codes in (
-            ("district", self.district, districts),
-            ("street", self.street, streets),
-            ("community", self.community, communities),
-        ):
-            if named and codes:
-                points += ADMIN_AGREES if named & codes else ADMIN_CONTRADICTS[level]
-        return points
+#: A numbered building (3号楼, 十二栋, A座) followed only by unit, floor and room, in that order
+#: (2单元401室, 2-401, 5楼502): what the answer never depends on.
+_N = "[0-9０-９零〇一二两三四五六七八九十百壹贰叁肆伍陆柒捌玖拾]+"
+_SEP = "[-－—–_ ]*"
+_ROOM_TAIL = re.compile(
+    rf"(?<=[0-9０-９A-Za-zＡ-Ｚ零〇一二两三四五六七八九十百壹贰叁肆伍陆柒捌玖拾])"
+    rf"(?:栋|幢|座|号楼|號樓|棟|#楼|＃楼|#樓|#|＃)(?P<tail>(?=.){_SEP}(?:{_N}(?:单元|單元|单|門|门){_SEP})?"
+    rf"(?:{_N}(?:层|楼|層|樓){_SEP})?(?:{_N}(?:[-－—–_]{_N})*(?:室|户|號|号|戶)?)?)$"
+)
 
 
 class Matcher:
-    """Geocoder over an in-memory standard-address table (see the module docstring)."""
+    """Geocoder over an in-memory gazetteer (see the module docstring)."""
 
     def __init__(
         self,
@@ -205,8 +79,13 @@ class Matcher:
         self._votes: dict[str, Counter[str]] = {}
         self._learned: dict[str, list[str]] = {}
         self._unsure: set[str] = set()  # queries answered without knowing their road name
-        self._compound_memo: dict[str, list[tuple[Compound, float]]] = {}
-        self._road_memo: dict[str, list[tuple[Road, float]]] = {}
+        self.search = Search(gazetteer)
+        #: Answers by parsed elements (see `_match`), with the road-name vote and unsure flag.
+        self._elements: dict[tuple[Any, ...], tuple[GeocodeResult, tuple[str, str] | None, bool]]
+        self._elements = {}
+        #: Answers by the text up to a building marker (see `match`).
+        self._prefixes: dict[str, tuple[GeocodeResult, tuple[str, str] | None, bool, str]] = {}
+        self._vote: tuple[str, str] | None = None
 
     # -- construction -----------------------------------------------------------------------
 
@@ -219,15 +98,39 @@ class Matcher:
 
     @classmethod
     def from_connection(cls, connection: Any, **options: Any) -> Matcher:
-        """Build from the `standard_addresses` table (names from `admin_areas`)."""
-        from geoplatform.geocode.frames import count_standard_addresses, rows_from_connection
+        """Build from the gazetteer's tables: `standard_addresses` (names from `admin_areas`),
+        `roads`, `compound_aliases` (published and learned) and `landmarks`."""
+        from geoplatform.geocode.frames import (
+            aliases_from_connection,
+            count_standard_addresses,
+            landmarks_from_connection,
+            roads_from_connection,
+            rows_from_connection,
+        )
 
         if count_standard_addresses(connection) == 0:
             raise ConfigurationError(
                 "the standard_addresses table is empty: load the standard addresses first "
                 "(the ETL's standard-address source) before geocoding"
             )
-        return cls(Gazetteer(rows_from_connection(connection)), **options)
+        gazetteer = Gazetteer(
+            rows_from_connection(connection),
+            roads=roads_from_connection(connection),
+            aliases=aliases_from_connection(connection),
+            landmarks=landmarks_from_connection(connection),
+        )
+        return cls(gazetteer, **options)
+
+    def add_alias(self, alias: str, compound_uid: int, *, origin: str = "learned") -> bool:
+        """Teach the matcher that ``alias`` names compound ``compound_uid`` (a person's answer
+        in review); forgets the answers it memoised, which the alias may change."""
+        added = self.gazetteer.add_alias(alias, compound_uid, origin=origin)
+        if added:
+            self._cache.clear()
+            self._elements.clear()
+            self._prefixes.clear()
+            self.search.clear()
+        return added
 
     # -- matching ---------------------------------------------------------------------------
 
@@ -235,12 +138,12 @@ class Matcher:
         """`match` for each address, in order; then, if the batch taught the matcher old road
         names (see `learned_road_names`), the rows it could not accept are matched again."""
         self._unsure.clear()
-        results = [self.match(address) for address in addresses]
+        match = self.match
+        results = [match(address) for address in addresses]
         unsure = set(self._unsure)
         if self._learn_road_names():
             results = [
-                self.match(r.query) if not r.accepted or r.normalized in unsure else r
-                for r in results
+                match(r.query) if not r.accepted or r.normalized in unsure else r for r in results
             ]
         return results
 
@@ -250,10 +153,8 @@ class Matcher:
         return {old: list(current) for old, current in self._learned.items()}
 
     def _vote_road_name(
-        self, parsed: ParsedAddress, roads: list[tuple[Road, float]], top: _Hypothesis
+        self, parsed: ParsedAddress, roads: list[tuple[Road, float]], top: Hypothesis
     ) -> None:
-        """A confident compound match whose road is unknown but whose door number is the
-        compound's gate number says the unknown name is another name of the gate's road."""
         compound = top.compound
         if compound is None or parsed.road is None or parsed.door is None:
             return
@@ -261,11 +162,10 @@ class Matcher:
             return  # the road is already known as the gate's road
         gate_roads = {road for road, door in compound.doors if door == parsed.door}
         if len(gate_roads) == 1:
-            self._votes.setdefault(parsed.road, Counter())[next(iter(gate_roads))] += 1
+            self._vote = (parsed.road, next(iter(gate_roads)))
+            self._votes.setdefault(parsed.road, Counter())[self._vote[1]] += 1
 
     def _learn_road_names(self) -> bool:
-        """Adopt an unknown road name as an old name of every road it was voted for at least
-        `MIN_VOTES` times (old names were reused: several roads may share one)."""
         learned = False
         for name, votes in list(self._votes.items()):
             for current, count in votes.items():
@@ -274,7 +174,9 @@ class Matcher:
                     learned = True
         if learned:
             self._cache.clear()
-            self._road_memo.clear()
+            self._elements.clear()
+            self._prefixes.clear()
+            self.search.clear()
             self._unsure.clear()
         return learned
 
@@ -283,43 +185,135 @@ class Matcher:
         cached = self._cache.get(address)
         if cached is not None:
             return cached
-        result = self._match(address)
+        address = address or ""
+        if has_remark(address):
+            # brackets hold remarks (二楼, 东门, 租户, 旁边是超市) far more often than elements:
+            # read the address without those naming no element first, then as written
+            result = self._match_plain(drop_remarks(address))
+            if not result.accepted:
+                for other in (address, strip_remarks(address)):
+                    again = self._match_plain(other)
+                    if again.accepted or again.score > result.score:
+                        result = again
+                    if result.accepted:
+                        break
+            result = _requery(result, address, result.normalized)
+        else:
+            result = self._match_plain(address)
         self._cache[address] = result
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return result
 
+    def _match_plain(self, address: str) -> GeocodeResult:
+        """`match` without the remark handling: through the building-prefix memo."""
+        tail = _ROOM_TAIL.search(address) if address else None
+        text: str | None = None
+        if tail is not None:
+            # rows of one building differ only by unit and room, which place nothing: the
+            # part up to the building marker decides, so it is answered once
+            prefix = address[: tail.start("tail")]
+            known = self._prefixes.get(prefix)
+            text = normalise(tail.group("tail"))
+            if known is not None:
+                result, vote, unsure, normalised_prefix = known
+                text = normalised_prefix + text
+                if unsure:
+                    self._unsure.add(text)
+                if vote is not None:
+                    self._votes.setdefault(vote[0], Counter())[vote[1]] += 1
+                return _requery(result, address, text)
+            normalised_prefix = normalise(prefix)
+            text = normalised_prefix + text
+        self._vote = None
+        unsure_before = len(self._unsure)
+        result = self._match(address, text)
+        if tail is not None:
+            unsure = len(self._unsure) > unsure_before
+            self._prefixes[prefix] = (result, self._vote, unsure, normalised_prefix)
+            if len(self._prefixes) > self._cache_size:
+                self._prefixes.pop(next(iter(self._prefixes)))
+        return result
+
     def parse(self, address: str) -> ParsedAddress:
-        """The components the matcher reads from ``address``."""
+        """The elements the matcher reads from ``address``."""
         return parse(address, self.gazetteer.lexicon)
 
-    def _match(self, address: str) -> GeocodeResult:
-        parsed = self.parse(address or "")
-        context = _Context(parsed)
-        roads = self._roads(parsed.road) if parsed.road else []
+    def _match(self, address: str, text: str | None = None) -> GeocodeResult:
+        """Normalise (unless ``text`` is the normal form) and parse, then answer from the
+        element memo when an address with the same elements (all but unit, floor and room,
+        which place nothing) was answered."""
+        text = normalise(address) if text is None else text
+        parsed = parse(text, self.gazetteer.lexicon, normalised=True)
+        key = _element_key(parsed, text)
+        known = self._elements.get(key)
+        if known is not None:
+            result, vote, unsure = known
+            if unsure:
+                self._unsure.add(text)
+            if vote is not None:
+                self._votes.setdefault(vote[0], Counter())[vote[1]] += 1
+                self._vote = vote
+            return _requery(result, address, text)
+        vote_before, self._vote = self._vote, None
+        unsure_before = text in self._unsure
+        result = self._answer(address, text, parsed)
+        self._elements[key] = (result, self._vote, text in self._unsure and not unsure_before)
+        self._vote = self._vote or vote_before
+        if len(self._elements) > self._cache_size:
+            self._elements.pop(next(iter(self._elements)))
+        return result
+
+    def _answer(self, address: str, text: str, parsed: ParsedAddress) -> GeocodeResult:
+        context = Context(parsed)
+        roads = self.search.roads(parsed.road) if parsed.road else []
         hypotheses = self._hypotheses(parsed, context, roads)
-        best: dict[tuple[str, int], _Hypothesis] = {}
+        body = text[parsed.admin_length :]
+        if might_be_vague(body):
+            for reading in parse_vague(body, self.gazetteer.lexicon):
+                hypotheses.extend(resolve(reading, self.search, context))
+        if not hypotheses and self.gazetteer.landmarks.named(body):
+            # a landmark named bare (一中, 中心医院): where the caller is
+            hypotheses.extend(resolve(Vague("named", body), self.search, context))
+        best: dict[tuple[str, Any], Hypothesis] = {}
         for hypothesis in hypotheses:
+            if hypothesis.reason is not None:
+                cap = self.thresholds[hypothesis.level] - sc.REFUSED_BELOW
+                hypothesis.points = min(hypothesis.points, cap)
             key = hypothesis.target()
             if key not in best or best[key].points < hypothesis.points:
                 best[key] = hypothesis
-        ranked = sorted(best.values(), key=lambda h: -h.points)
+        ranked = sorted(best.values(), key=lambda h: -(h.points - self.thresholds[h.level]))
         if not ranked:
-            return GeocodeResult(address, "none", 0.0, False, normalized=parsed.text)
+            return GeocodeResult(
+                address,
+                "none",
+                0.0,
+                False,
+                normalized=text,
+                reason="names no known compound, road, landmark or area",
+            )
         top = ranked[0]
+        margin = top.points - self.thresholds[top.level]
         points = top.points
-        if len(ranked) > 1 and not _nested(top, ranked[1]):
-            points -= max(0.0, AMBIGUITY_MARGIN - (top.points - ranked[1].points))
+        reason = top.reason
+        if len(ranked) > 1 and not nested(top, ranked[1]):
+            gap = margin - (ranked[1].points - self.thresholds[ranked[1].level])
+            if gap < sc.AMBIGUITY_MARGIN:
+                points -= sc.AMBIGUITY_MARGIN - gap
+                if reason is None and points < self.thresholds[top.level]:
+                    reason = f"ambiguous: {self._label(top)} or {self._label(ranked[1])}"
         candidates = [self._candidate(h, h.points) for h in ranked[: self.top_k]]
         chosen = self._candidate(top, points)
-        if chosen.score >= 0.5:
+        accepted = chosen.score >= 0.5
+        if accepted:
             self._vote_road_name(parsed, roads, top)
         candidates[0] = chosen
         return GeocodeResult(
             query=address,
             level=chosen.level,
             score=chosen.score,
-            accepted=chosen.score >= 0.5,
+            accepted=accepted,
             standard_address_id=chosen.standard_address_id,
             address_key=chosen.address_key,
             building_id=chosen.building_id,
@@ -328,19 +322,79 @@ class Matcher:
             lon=chosen.lon,
             lat=chosen.lat,
             candidates=candidates,
-            normalized=parsed.text,
+            normalized=text,
+            reason=None if accepted else reason,
+            contradiction=top.contradiction,
         )
 
-    def _score(self, level: str, points: float) -> float:
-        return 1.0 / (1.0 + math.exp(-SCORE_SLOPE * (points - self.thresholds[level])))
+    def _hypotheses(
+        self, parsed: ParsedAddress, context: Context, roads: list[tuple[Road, float]]
+    ) -> list[Hypothesis]:
+        search = self.search
+        named, derived = search.compounds(parsed.compound) if parsed.compound else ([], False)
+        if not named and parsed.compound and parsed.short_prefix is not None:
+            # 乌达旷务局… read as 乌达(区) + 旷务局…: try the short admin name as part of the name
+            prefix, level = parsed.short_prefix
+            named, derived = search.compounds(prefix + parsed.compound)
+            if named:
+                context = context.without(parsed, level)
+        named = search.in_area(named, derived, context)
+        hypotheses = [
+            search.via_compound(compound, points, parsed, context, roads)
+            for compound, points in named
+        ]
+        uids = {c.uid for c, _ in named}
+        door = parsed.door
+        fuzzy_with_door = [
+            r for r, p in roads if p < sc.OLD_ROAD_NAME * sc.ROAD_FACTOR and door in r.doors
+        ]
+        unique_fuzzy = len(fuzzy_with_door) == 1
+        for road, road_points in roads:
+            hypotheses.extend(
+                search.via_road(road, road_points, parsed, context, uids, unique_fuzzy)
+            )
+        known = any(points >= sc.OLD_ROAD_NAME * sc.ROAD_FACTOR for _, points in roads)
+        if door and not known and not any(door in r.doors for r, _ in roads):
+            if parsed.road:
+                self._unsure.add(parsed.text)
+            if parsed.road or parsed.group:
+                hypotheses.extend(search.via_area(parsed, context, uids))
+        if not hypotheses and parsed.compound is None and parsed.road is None:
+            hypotheses.extend(search.via_community(parsed, context))
+        return hypotheses
 
-    def _candidate(self, hypothesis: _Hypothesis, points: float) -> Candidate:
-        score = round(self._score(hypothesis.level, points), 4)
+    def _label(self, hypothesis: Hypothesis) -> str:
+        if hypothesis.label:
+            return hypothesis.label
+        if hypothesis.place is not None and hypothesis.level != "compound":
+            return hypothesis.place.address
+        if hypothesis.compound is not None:
+            return hypothesis.compound.name
+        if hypothesis.road is not None:
+            return hypothesis.road.name
+        return hypothesis.community.name if hypothesis.community else "?"
+
+    def _candidate(self, hypothesis: Hypothesis, points: float) -> Candidate:
+        level = hypothesis.level
+        score = round(sc.score(points, self.thresholds[level]), 4)
         place = hypothesis.place
+        if hypothesis.point is not None:
+            lon, lat = hypothesis.point
+            compound = hypothesis.compound
+            return Candidate(
+                self._label(hypothesis),
+                level,
+                score,
+                place.id if place else None,
+                place.key if place else None,
+                community_code=compound.community_code if compound else None,
+                lon=lon,
+                lat=lat,
+            )
         if place is not None:
             return Candidate(
                 place.address,
-                hypothesis.level,
+                level,
                 score,
                 place.id,
                 place.key,
@@ -352,11 +406,28 @@ class Matcher:
             )
         if hypothesis.compound is not None:
             c = hypothesis.compound
+            gate = c.gate
             return Candidate(
-                c.name, "compound", score, community_code=c.community_code, lon=c.lon, lat=c.lat
+                c.name,
+                "compound",
+                score,
+                gate.id if gate else None,
+                gate.key if gate else None,
+                community_code=c.community_code,
+                lon=c.lon,
+                lat=c.lat,
             )
+        if hypothesis.label is not None and hypothesis.community is None:
+            return Candidate(hypothesis.label, level, score)
         if hypothesis.road is not None:
-            return Candidate(hypothesis.road.name, "road", score)
+            middle = midpoint(hypothesis.road.geometry)
+            return Candidate(
+                hypothesis.road.name,
+                "road",
+                score,
+                lon=middle[0] if middle else None,
+                lat=middle[1] if middle else None,
+            )
         community = hypothesis.community
         assert community is not None
         return Candidate(
@@ -368,212 +439,44 @@ class Matcher:
             lat=community.lat,
         )
 
-    # -- hypotheses -------------------------------------------------------------------------
 
-    def _hypotheses(
-        self, parsed: ParsedAddress, context: _Context, roads: list[tuple[Road, float]]
-    ) -> list[_Hypothesis]:
-        compounds = self._compounds(parsed.compound) if parsed.compound else []
-        if not compounds and parsed.compound and parsed.short_prefix is not None:
-            # 乌达旷务局… read as 乌达(区) + 旷务局…: try the short admin name as part of the name
-            prefix, level = parsed.short_prefix
-            compounds = self._compounds(prefix + parsed.compound)
-            if compounds:
-                context = context.without(parsed, level)
-        hypotheses: list[_Hypothesis] = []
-        for compound, name_points in compounds:
-            hypotheses.append(self._via_compound(compound, name_points, parsed, context, roads))
-        named = {c.uid for c, _ in compounds}
-        for road, road_points in roads:
-            hypotheses.extend(self._via_road(road, road_points, parsed, context, named))
-        door = parsed.door
-        known = any(points >= OLD_ROAD_NAME * ROAD_FACTOR for _, points in roads)
-        if parsed.road and door and not known and not any(door in r.doors for r, _ in roads):
-            self._unsure.add(parsed.text)
-            hypotheses.extend(self._via_area(parsed, context, named))
-        if not hypotheses and parsed.compound is None and parsed.road is None:
-            hypotheses.extend(self._via_community(parsed, context))
-        return hypotheses
-
-    def _compounds(self, name: str) -> list[tuple[Compound, float]]:
-        """Compounds ``name`` may mean, with name evidence (memoised: names repeat)."""
-        found = self._compound_memo.get(name)
-        if found is None:
-            found = self._compound_memo[name] = self._find_compounds(name)
-        return found
-
-    def _find_compounds(self, name: str) -> list[tuple[Compound, float]]:
-        gazetteer = self.gazetteer
-        hits, derived = gazetteer.compounds_named(name)
-        if hits:
-            points = EXACT if not derived else SHORT_NAME if len(hits) == 1 else SHARED_SHORT_NAME
-            return [(c, points) for c in hits]
-        found: list[tuple[Compound, float]] = []
-        for choice, _, _ in process.extract(
-            name, gazetteer.compound_choices, scorer=Levenshtein.distance, score_cutoff=2, limit=8
-        ):
-            evidence = name_evidence(name, choice)
-            if evidence is not None:
-                found.extend((c, evidence) for c in gazetteer.compound_names[choice])
-        return found
-
-    def _roads(self, name: str) -> list[tuple[Road, float]]:
-        """Roads ``name`` may mean, with name evidence (memoised: names repeat)."""
-        found = self._road_memo.get(name)
-        if found is None:
-            found = self._road_memo[name] = self._find_roads(name)
-        return found
-
-    def _find_roads(self, name: str) -> list[tuple[Road, float]]:
-        gazetteer = self.gazetteer
-        roads, by_old_name = gazetteer.roads_named(name)
-        if roads:
-            points = (OLD_ROAD_NAME if by_old_name else EXACT) * ROAD_FACTOR
-            return [(road, points) for road in roads]
-        found: list[tuple[Road, float]] = []
-        for choice, _, _ in process.extract(
-            name, gazetteer.road_choices, scorer=Levenshtein.distance, score_cutoff=1, limit=8
-        ):
-            evidence = name_evidence(name, choice)
-            if evidence is not None:
-                found.extend(
-                    (road, evidence * ROAD_FACTOR) for road in gazetteer.roads_named(choice)[0]
-                )
-        return found
-
-    def _via_compound(
-        self,
-        compound: Compound,
-        name_points: float,
-        parsed: ParsedAddress,
-        context: _Context,
-        roads: list[tuple[Road, float]],
-    ) -> _Hypothesis:
-        points = name_points + context.evidence(
-            compound.district_code, compound.street_code, compound.community_code
-        )
-        if parsed.road is not None:
-            on_gate = [
-                (r, p) for r, p in roads if any(r.name == road for road, _ in compound.doors)
-            ]
-            if on_gate:
-                road, road_points = max(on_gate, key=lambda item: item[1])
-                points += GATE_ROAD * road_points / (EXACT * ROAD_FACTOR)
-                if parsed.door is not None:
-                    points += (
-                        GATE_DOOR if (road.name, parsed.door) in compound.doors else OTHER_DOOR
-                    )
-            elif roads:
-                points += OTHER_ROAD * max(p for _, p in roads) / (EXACT * ROAD_FACTOR)
-        if parsed.building is None:
-            return _Hypothesis("compound", points, place=compound.gate, compound=compound)
-        building = compound.buildings.get(parsed.building)
-        if building is None:
-            return _Hypothesis(
-                "compound", points + BUILDING_MISSING, place=compound.gate, compound=compound
-            )
-        return _Hypothesis("building", points + BUILDING_FOUND, place=building, compound=compound)
-
-    def _via_road(
-        self,
-        road: Road,
-        road_points: float,
-        parsed: ParsedAddress,
-        context: _Context,
-        named: set[int],
-    ) -> list[_Hypothesis]:
-        if parsed.door is None:
-            points = road_points + context.evidence_any(
-                road.district_codes, road.street_codes, road.community_codes
-            )
-            if parsed.compound is not None or parsed.building is not None:
-                points += UNRESOLVED_NAME
-            return [_Hypothesis("road", points, road=road)]
-        places = road.doors.get(parsed.door)
-        if not places:
-            return [_Hypothesis("road", road_points + DOOR_MISSING, road=road)]
-        found: list[_Hypothesis] = []
-        for place in places:
-            self._behind_door(place, road_points + DOOR_FOUND, parsed, context, named, found)
-        return found
-
-    def _via_area(
-        self, parsed: ParsedAddress, context: _Context, named: set[int]
-    ) -> list[_Hypothesis]:
-        """A road name nobody knows (an old name the table does not list) with a door number:
-        the door plates with that number inside the most specific area the address names."""
-        assert parsed.door is not None
-        gazetteer = self.gazetteer
-        found: list[_Hypothesis] = []
-        for codes, index, points in (
-            (context.community, gazetteer.doors_by_community, DOOR_IN_COMMUNITY),
-            (context.street, gazetteer.doors_by_street, DOOR_IN_STREET),
-        ):
-            if codes:
-                for code in codes:
-                    for place in index.get((code, parsed.door), ()):
-                        self._behind_door(place, points, parsed, context, named, found)
-                return found
-        return found
-
-    def _behind_door(
-        self,
-        place: Place,
-        points: float,
-        parsed: ParsedAddress,
-        context: _Context,
-        named: set[int],
-        found: list[_Hypothesis],
-    ) -> None:
-        """Hypotheses for what stands behind a door plate: a compound's gate (and the building
-        the address numbers inside it), a standalone building, or just the door."""
-        points += context.evidence(place.district_code, place.street_code, place.community_code)
-        compound = self.gazetteer.gate_of.get(place.index)
-        if compound is not None:
-            if compound.uid in named:
-                return  # the compound path already weighed this gate
-            level = "door"
-            if parsed.compound is not None:
-                # a part of the gate's compound name (丽景 for 丽景新村), confirmed by the door
-                # plate, names that compound; anything else is a name the door contradicts
-                if _part_of(parsed.compound, compound.name):
-                    level = "compound"
-                else:
-                    points += UNRESOLVED_NAME
-            if parsed.building is None:
-                found.append(_Hypothesis(level, points, place=place, compound=compound))
-                return
-            building = compound.buildings.get(parsed.building)
-            if building is None:
-                found.append(_Hypothesis("door", points + BUILDING_MISSING, place=place))
-            else:
-                found.append(_Hypothesis("building", points + BUILDING_FOUND, place=building))
-            return
-        if parsed.compound is not None or parsed.building is not None:
-            points += UNRESOLVED_NAME
-        level = "building" if place.building_key or place.building_id else "door"
-        found.append(_Hypothesis(level, points, place=place))
-
-    def _via_community(self, parsed: ParsedAddress, context: _Context) -> list[_Hypothesis]:
-        found = []
-        for code in context.community:
-            community = self.gazetteer.communities.get(code)
-            if community is None:
-                continue
-            points = EXACT + context.evidence(community.district_code, community.street_code, None)
-            found.append(_Hypothesis("community", points, community=community))
-        return found
+def _with_query(result: GeocodeResult, query: str) -> GeocodeResult:
+    return replace(result, query=query)
 
 
-def _part_of(part: str, name: str) -> bool:
-    """True when ``part`` (two characters or more) begins or ends ``name``."""
-    return len(part) >= 2 and (name.startswith(part) or name.endswith(part))
+def _requery(result: GeocodeResult, query: str, normalized: str) -> GeocodeResult:
+    """``result`` for another query with the same answer (built field by field:
+    `dataclasses.replace` and `copy.copy` of a slotted dataclass cost several times more)."""
+    r = result
+    return GeocodeResult(
+        query,
+        r.level,
+        r.score,
+        r.accepted,
+        r.standard_address_id,
+        r.address_key,
+        r.building_id,
+        r.building_key,
+        r.community_code,
+        r.lon,
+        r.lat,
+        r.candidates,
+        normalized,
+        r.reason,
+        r.contradiction,
+    )
 
 
-def _nested(top: _Hypothesis, other: _Hypothesis) -> bool:
-    """True when ``other`` is the same place at a coarser level (not a rival)."""
-    if top.compound is not None and other.compound is top.compound:
-        return True
-    if top.place is not None and other.road is not None:
-        return top.place.road == other.road.name
-    return False
+def _element_key(parsed: ParsedAddress, text: str) -> tuple[Any, ...]:
+    """What an answer depends on: the admin tokens, road, door, compound, building, group
+    (and the whole text when it may be a vague location, whose markers the elements drop)."""
+    return (
+        text[: parsed.admin_length],  # the admin chain as written decides its tokens
+        parsed.road,
+        parsed.door,
+        parsed.compound,
+        parsed.building,
+        parsed.group,
+        parsed.short_prefix,
+        text if might_be_vague(text) else None,
+    )

@@ -9,8 +9,13 @@ roads with their old names, compounds with their aliases):
 
 1. the admin chain is peeled off the front, longest known token first (a short form such as
    海勃湾 only when no longer road or compound name starts at the same place);
-2. building, unit and room are peeled off the back by pattern (3栋2单元401室, 3-2-401, 2-401);
-3. a road with its door number is taken from the front, by name when known, else by its suffix;
+2. building, unit, floor and room are peeled off the back by their markers (3栋2单元401室,
+   3-2-401, 3栋2-401, 3楼2单元: a bare 楼 before a unit is a building, after one a floor;
+   N号院 at the end of a compound name is its building N);
+3. a road with its door number is taken from the front, by name when known, else by its
+   regional suffix (路 街 大街 大道 道 巷 弄 里 胡同 公路 线); N号院 after a road is the
+   courtyard behind door N (号院N号楼, Beijing); a village's group (3组, 村民小组) with its
+   door number (3组15号) is taken the same way;
 4. what is left is the compound (with 小区 dropped).
 
 Unknown (misspelt) names stay in their component as written: the matcher resolves them.
@@ -27,17 +32,21 @@ from geoplatform.geocode.normalise import normalise
 ADMIN_LEVELS = ("province", "city", "district", "street", "community")
 
 #: Road-type suffixes, longest first (a name ending in one of these is a road).
-ROAD_SUFFIXES = ("大街", "大道", "胡同", "路", "街", "巷", "道", "线")
+ROAD_SUFFIXES = ("大街", "大道", "胡同", "公路", "路", "街", "巷", "弄", "里", "道", "线")
+_SUFFIX_GROUP = "|".join(ROAD_SUFFIXES)
 _ROAD_BY_SUFFIX = re.compile(
-    r"^(?P<road>[^\d\-]{1,12}?(?:大街|大道|胡同|路|街|巷|道|线))(?P<door>\d+)(?:号|-(?=\d))"
+    rf"^(?P<road>[^\d\-]{{1,12}}?(?:{_SUFFIX_GROUP}))(?P<door>\d+)(?:号|-(?=\d))"
 )
-_ROAD_ONLY = re.compile(r"^(?P<road>[^\d\-]{1,12}?(?:大街|大道|胡同|路|街|巷|道|线))$")
-_DOOR = re.compile(r"^(?P<door>\d+)(?:号|-(?=\d))")
+_ROAD_ONLY = re.compile(rf"^(?P<road>[^\d\-]{{1,12}}?(?:{_SUFFIX_GROUP}))$")
+_DOOR = re.compile(r"^(?P<door>\d+)(?:号院|号|-(?=\d))")
+_GROUP = re.compile(r"^(?P<group>\d+)组(?:(?P<door>\d+)号?)?")
+_BUILDING_LOU = re.compile(r"(?<![0-9])(?P<building>[0-9]+|[A-Z])(?:楼|号院)$")
 _GLUED3 = re.compile(r"(?P<a>[0-9]+|[A-Z])-(?P<b>\d+)-(?P<c>\d+)(?:室|号|户)?$")
 _GLUED2 = re.compile(r"(?P<b>\d+)-(?P<c>\d+)(?:室|号|户)?$")
 _ROOM = re.compile(r"(?P<room>\d+)(?:室|户)$")
 _BARE_ROOM_AFTER_UNIT = re.compile(r"单元(?P<room>\d+)$")
 _FLOOR = re.compile(r"(?P<floor>\d+)(?:层|楼)$")
+_FLOOR_ROOM = re.compile(r"(?<=[^\d])(?P<floor>\d+)(?:层|楼)(?P<room>\d+)$")
 _UNIT = re.compile(r"(?P<unit>\d+)(?:单元|单|门)$")
 _BUILDING = re.compile(r"(?P<building>[0-9]+|[A-Z]|[A-Z][0-9]+)栋$")
 _COMPOUND_TAIL = ("小区",)
@@ -133,7 +142,10 @@ class ParsedAddress:
     unit: str | None = None
     floor: str | None = None
     room: str | None = None
+    group: str | None = None
     glued: bool = False
+    #: Characters of the admin chain at the front of ``text``.
+    admin_length: int = 0
     #: The last admin name when it was a short form right before the rest (海南 of 海南花园?).
     short_prefix: tuple[str, str] | None = None
 
@@ -163,7 +175,10 @@ def _peel_tail(text: str, parsed: ParsedAddress) -> str:
         parsed.glued = True
         return text[: m.start()]
     m = _ROOM.search(text) or _BARE_ROOM_AFTER_UNIT.search(text)
-    if m:
+    if m is None and (f := _FLOOR_ROOM.search(text)):
+        parsed.room = f["room"]  # 5楼502: the room of a floor
+        text = text[: f.start("room")]
+    elif m:
         parsed.room = m["room"]
         text = text[: m.start("room")] if m.re is _BARE_ROOM_AFTER_UNIT else text[: m.start()]
     elif (m := _GLUED2.search(text)) and re.search(r"栋$", text[: m.start()]):
@@ -178,6 +193,25 @@ def _peel_tail(text: str, parsed: ParsedAddress) -> str:
     if m := _BUILDING.search(text):
         parsed.building = m["building"]
         text = text[: m.start()]
+    elif (
+        (m := _BUILDING_LOU.search(text))
+        and m.start() > 0
+        and not _ROAD_ONLY.match(text[: m.start()])
+        and (parsed.unit is not None or parsed.room is not None or m.group(0).endswith("院"))
+        and (parsed.floor is None or m.group(0).endswith("院"))
+    ):
+        # 3楼2单元 / 3楼401室 / 银城华府3号院: the building (a bare 楼 alone is a floor)
+        parsed.building = m["building"]
+        text = text[: m.start()]
+    elif (
+        parsed.floor is not None
+        and text
+        and not text[-1].isdigit()
+        and (parsed.room is None or not parsed.room.startswith(parsed.floor))
+    ):
+        # 银城华府3楼 / 银城华府3楼2单元 / 银城华府3楼101: 楼 is the building when no room
+        # on that floor follows (5楼502 is the fifth floor)
+        parsed.building, parsed.floor = parsed.floor, None
     return text
 
 
@@ -188,12 +222,20 @@ def _peel_road(text: str, lexicon: Lexicon, parsed: ParsedAddress) -> str:
         text = text[len(known) :]
         if m := _DOOR.match(text):
             parsed.door = m["door"]
-            text = text[m.end("door") :].removeprefix("号")
+            text = _after_door(text[m.end("door") :])
         return text
     if m := _ROAD_BY_SUFFIX.match(text):
         parsed.road, parsed.door = m["road"], m["door"]
-        return text[m.end("door") :].removeprefix("号")
+        return _after_door(text[m.end("door") :])
+    if m := _GROUP.match(text):
+        parsed.group, parsed.door = m["group"], m["door"]
+        return text[m.end() :]
     return text
+
+
+def _after_door(text: str) -> str:
+    """What follows a door number, less its 号 (or the 号院 of a courtyard behind the door)."""
+    return text.removeprefix("号院").removeprefix("号")
 
 
 def parse(address: str, lexicon: Lexicon, *, normalised: bool = False) -> ParsedAddress:
@@ -201,8 +243,13 @@ def parse(address: str, lexicon: Lexicon, *, normalised: bool = False) -> Parsed
     text = address if normalised else normalise(address)
     parsed = ParsedAddress(text=text)
     body = _peel_admin(text, lexicon, parsed)
+    parsed.admin_length = len(text) - len(body)
     body = _peel_tail(body, parsed)
     body = _peel_road(body, lexicon, parsed)
+    if parsed.group is None and (m := re.search(r"(?P<group>\d+)组(?:(?P<door>\d+)号?)?$", body)):
+        # 某村3组15号 after a village name: the group and its door
+        parsed.group, body = m["group"], body[: m.start()]
+        parsed.door = parsed.door or m["door"]
     if parsed.road is None and parsed.glued and (m := _ROAD_ONLY.match(body)):
         parsed.road, body = m["road"], ""
     if parsed.glued and parsed.road is not None and parsed.door is None and not body:

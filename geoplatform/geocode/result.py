@@ -26,8 +26,11 @@ class GeocodeResult:
     """The answer for one address: the best candidate, its level and whether it is accepted.
 
     ``accepted`` is ``score >= acceptance threshold`` of the level; rows that are not accepted
-    go to review with their ``candidates``. ``building_key``/``address_key`` are the source's
-    identifiers (建筑编号, 地址编码); ``building_id``/``standard_address_id`` the database ids.
+    go to review with their ``candidates`` and, when the address names something that does not
+    exist or is ambiguous, a ``reason``. ``contradiction`` notes a stated admin level that does
+    not contain the answer (resolved because the rest of the address was specific enough).
+    ``building_key``/``address_key`` are the source's identifiers (建筑编号, 地址编码);
+    ``building_id``/``standard_address_id`` the database ids.
     """
 
     query: str
@@ -43,3 +46,5 @@ class GeocodeResult:
     lat: float | None = None
     candidates: list[Candidate] = field(default_factory=list)
     normalized: str = ""
+    reason: str | None = None
+    contradiction: str | None = None

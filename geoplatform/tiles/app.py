@@ -51,6 +51,11 @@ def _viewer_dir(settings: Settings) -> Path | None:
     return candidate if candidate.is_dir() else None
 
 
+def _glyphs_dir(settings: Settings) -> Path | None:
+    candidate = settings.glyphs_dir or settings.resolved_home / "glyphs"
+    return candidate if candidate.is_dir() else None
+
+
 def create_app(settings: Settings) -> FastAPI:
     """The API for these settings; its lifespan connects, reads the catalog, and cleans up."""
 
@@ -87,6 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
             viewer_dir=_viewer_dir(settings),
             auth=Authenticator(settings, raw_pool),
             raw_pool=raw_pool,
+            glyphs_dir=_glyphs_dir(settings),
         )
         ctx: ServerContext = app.state.context
         preloads: set[asyncio.Future[None]] = set()
@@ -128,6 +134,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     from geoplatform.tiles.routes.analytics import analytics_router
     from geoplatform.tiles.routes.features import features_router
+    from geoplatform.tiles.routes.figures import figures_router
+    from geoplatform.tiles.routes.fonts import fonts_router
     from geoplatform.tiles.routes.heatmap import heatmap_router
     from geoplatform.tiles.routes.ogc import ogc_router
     from geoplatform.tiles.routes.service import service_router
@@ -139,6 +147,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(service_router())
     app.include_router(heatmap_router())
     app.include_router(analytics_router())
+    app.include_router(fonts_router())
+    app.include_router(figures_router())
     viewer = _viewer_dir(settings)
     install_openapi(app, viewer / "node_modules" if viewer else None)
     return app

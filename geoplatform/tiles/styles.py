@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from geoplatform.tiles.catalog import Catalog, Layer
+from geoplatform.tiles.glyphs import DEFAULT_FONTSTACK
 
 CITY_CENTER = (106.80, 39.66)  # default view; the style's `center` only, data decide the rest
 
@@ -110,7 +111,7 @@ def _cluster_layers(layer: Layer, source: str) -> list[dict[str, Any]]:
             "layout": {
                 "text-field": ["to-string", ["get", "count"]],
                 "text-size": 10,
-                "text-font": ["Open Sans Regular"],
+                "text-font": [DEFAULT_FONTSTACK],
                 "text-allow-overlap": False,
             },
             "paint": {"text-color": "#222222", "text-halo-color": "#ffffff", "text-halo-width": 1},
@@ -177,8 +178,12 @@ def _feature_layers(layer: Layer, source: str, labels: bool) -> list[dict[str, A
                 "layout": {
                     "text-field": ["get", layer.config.label],
                     "text-size": 11,
-                    "text-font": ["Open Sans Regular"],
+                    "text-font": [DEFAULT_FONTSTACK],
                     "symbol-placement": "point",
+                    # collisions: larger units win, labels keep a margin and never overlap
+                    "symbol-sort-key": LABEL_RANK.get(layer.name, 9),
+                    "text-padding": 4,
+                    "text-allow-overlap": False,
                 },
                 "paint": {
                     "text-color": "#333333",
@@ -189,6 +194,9 @@ def _feature_layers(layer: Layer, source: str, labels: bool) -> list[dict[str, A
         )
     return out
 
+
+#: label priority under collisions (lower first): districts over streets over communities ...
+LABEL_RANK = {"districts": 0, "streets": 1, "communities": 2, "grids": 3, "landmarks": 4}
 
 GRID_STATS_SOURCE = "grid_stats"
 

@@ -1,4 +1,4 @@
-"""Service routes: /locate, /geocode, /healthz, /readyz, /metrics, the viewer and glyphs."""
+"""Service routes: /locate, /geocode, /healthz, /readyz, /metrics and the viewer page."""
 
 import asyncio
 import json
@@ -124,14 +124,6 @@ def service_router(context: Callable[..., Any] = get_context) -> APIRouter:
         if ctx.viewer_dir is None:
             raise NotFound("the viewer is not installed (tiles/viewer)")
         return FileResponse(_safe_file(ctx.viewer_dir, path or "index.html"))
-
-    @router.get("/fonts/{fontstack}/{glyph_range}.pbf", include_in_schema=False)
-    async def glyphs(ctx: Ctx, fontstack: str, glyph_range: str) -> Response:
-        if ctx.glyphs_dir is None:
-            raise NotFound("no glyphs installed")
-        font = fontstack.split(",")[0].strip()
-        path = _safe_file(ctx.glyphs_dir, f"{font}/{glyph_range}.pbf")
-        return FileResponse(path, media_type="application/x-protobuf")
 
     return router
 
