@@ -112,6 +112,15 @@ def test_positional_numerals_on_doors(matcher: Matcher, address: str, door: str)
     assert result.building_key == door
 
 
+@pytest.mark.parametrize(
+    "address", ["建设路50号2楼", "建设路50号3层", "建设路50号2F", "建设路50号,2层"]
+)
+def test_a_floor_after_a_standalone_door_is_not_a_building(matcher: Matcher, address: str) -> None:
+    # shops and offices write their floor after the door plate of a standalone building
+    assert _building(matcher, address) == "JZ-S50"
+    assert matcher.parse(address).floor is not None
+
+
 def test_mixed_numerals_are_read_by_value(matcher: Matcher) -> None:
     # 十2 is twelve: 翠湖花园 has six buildings, so this is refused, not building 2 or 1
     result = matcher.match("翠湖花园十2号楼")

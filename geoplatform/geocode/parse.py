@@ -45,7 +45,7 @@ _GLUED3 = re.compile(r"(?P<a>[0-9]+|[A-Z])-(?P<b>\d+)-(?P<c>\d+)(?:室|号|户)?
 _GLUED2 = re.compile(r"(?P<b>\d+)-(?P<c>\d+)(?:室|号|户)?$")
 _ROOM = re.compile(r"(?P<room>\d+)(?:室|户)$")
 _BARE_ROOM_AFTER_UNIT = re.compile(r"单元(?P<room>\d+)$")
-_FLOOR = re.compile(r"(?P<floor>\d+)(?:层|楼)$")
+_FLOOR = re.compile(r"(?P<floor>\d+)(?:层|楼|F)$")  # 3层, 3楼, 3F (shops write 2F)
 _FLOOR_ROOM = re.compile(r"(?<=[^\d])(?P<floor>\d+)(?:层|楼)(?P<room>\d+)$")
 _UNIT = re.compile(r"(?P<unit>\d+)(?:单元|单|门)$")
 _BUILDING = re.compile(r"(?P<building>[0-9]+|[A-Z]|[A-Z][0-9]+)栋$")
@@ -207,6 +207,7 @@ def _peel_tail(text: str, parsed: ParsedAddress) -> str:
         parsed.floor is not None
         and text
         and not text[-1].isdigit()
+        and not text.endswith("号")  # 中山路12号3楼: a floor of the building behind the door
         and (parsed.room is None or not parsed.room.startswith(parsed.floor))
     ):
         # 银城华府3楼 / 银城华府3楼2单元 / 银城华府3楼101: 楼 is the building when no room
