@@ -30,13 +30,20 @@ def wait_idle(url: str) -> None:
             time.sleep(0.5)
 
 
-def wrk(base: str, paths: list[str], conns: int, duration: int, url: str) -> dict[str, float]:
+def wrk(
+    base: str,
+    paths: list[str],
+    conns: int,
+    duration: int,
+    url: str,
+    headers: tuple[str, ...] = (),
+) -> dict[str, float]:
     wait_idle(url)
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("\n".join(paths) + "\n")
     out = subprocess.run(
         ["wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--latency", "--timeout", "30s",
-         "-s", str(HERE / "cycle.lua"), base],
+         *[a for h in headers for a in ("-H", h)], "-s", str(HERE / "cycle.lua"), base],
         env={**os.environ, "TILES": f.name}, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]

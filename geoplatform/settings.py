@@ -7,6 +7,7 @@ or a test, and the object travels from there.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -121,6 +122,39 @@ class Settings(BaseSettings):
     )
     retry_after_s: int = Field(
         default=2, ge=1, le=3600, description="Retry-After of 503 answers (seconds)."
+    )
+    # -- access (issue 12) ---------------------------------------------------------------
+    api_database_url: SecretStr | None = Field(
+        default=None,
+        description="URL the server connects with (default: the `api` role's, derived from "
+        "the owner's URL as `geoplatform db url --role api` prints it).",
+    )
+    etl_database_url: SecretStr | None = Field(
+        default=None,
+        description="URL the ETL connects with (default: the `etl` role's, derived likewise).",
+    )
+    anonymous_role: Literal["public", "analyst"] = Field(
+        default="public",
+        description="What callers without a key get: public (aggregates, no personal fields), "
+        "or analyst on an internal network (features without personal fields, no residents).",
+    )
+    allow_superuser: bool = Field(
+        default=False,
+        description="Let `serve` run on a superuser or BYPASSRLS connection (never in production).",
+    )
+    k_anonymity: int = Field(
+        default=11,
+        ge=11,
+        description="People counts below k are suppressed for roles without resident access "
+        "(the SQL functions never go below 11).",
+    )
+    audit_retention_days: int = Field(
+        default=180, ge=1, description="Audit rows older than this are pruned by `audit prune`."
+    )
+    jwt_issuer: str | None = Field(default=None, description="Issuer (iss) of bearer tokens.")
+    jwt_audience: str = Field(default="geoplatform", description="Audience (aud) tokens name.")
+    jwt_jwks: str | None = Field(
+        default=None, description="The issuer's JWKS: a file path or an https:// URL."
     )
 
     @property

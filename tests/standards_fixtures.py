@@ -33,5 +33,6 @@ class LiveCity:
 def live_city(factory: DatabaseFactory, home: Path, **seed: Any) -> Iterator[LiveCity]:
     with factory(TEMPLATE_DB) as url:
         city = seed_city(url, **seed)
-        with live_server(tile_settings(url, home)) as base:
+        # standard clients come without credentials: they get what an analyst gets
+        with live_server(tile_settings(url, home, anonymous_role="analyst")) as base:
             yield LiveCity(base, url, city)

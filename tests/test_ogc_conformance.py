@@ -42,7 +42,7 @@ def live(
 
 @pytest.fixture(scope="module")
 def http(live: LiveCity) -> Iterator[httpx.Client]:
-    with client(live.base) as c:
+    with client(live.base, role=None) as c:  # no credentials: what an analyst sees
         yield c
 
 

@@ -16,9 +16,11 @@ from geoplatform.db.cluster import LocalCluster
 from geoplatform.db.engine import create_engine
 from geoplatform.db.migrate import migrate
 from geoplatform.settings import Settings
-from tests.tiles_fixtures import live_server, seed_addresses, seed_city, tile_settings
+from tests.tiles_fixtures import live_server, seed_addresses, seed_city, tile_settings, token
 
 TILE = "14/13052/6222"
+# a bearer token (verified without the database) of a role that reads every collection's items
+AS_ADMIN = {"Authorization": f"Bearer {token('admin')}"}
 NEEDS_DATABASE = [
     f"/tiles/incidents/{TILE}.mvt",
     f"/tiles/incidents,buildings/{TILE}.mvt?datetime=2024-03-01/2024-04-01",
@@ -71,7 +73,7 @@ def test_outage_503_with_retry_after_then_back_without_restart(
     load_statuses: list[int] = []
 
     def load(base: str) -> None:  # the traffic the outage happens under
-        with httpx.Client(base_url=base, timeout=10) as http:
+        with httpx.Client(base_url=base, timeout=10, headers=AS_ADMIN) as http:
             while not stop.is_set():
                 for path in NEEDS_DATABASE[:6]:
                     try:
@@ -81,7 +83,7 @@ def test_outage_503_with_retry_after_then_back_without_restart(
 
     with (
         live_server(tile_settings(url, tmp_path)) as base,
-        httpx.Client(base_url=base, timeout=10) as http,
+        httpx.Client(base_url=base, timeout=10, headers=AS_ADMIN) as http,
     ):
         before = {path: http.get(path).status_code for path in NEEDS_DATABASE + WITHOUT_DATABASE}
         assert set(before.values()) == {200}, before

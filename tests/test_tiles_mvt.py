@@ -284,7 +284,6 @@ BAD_TILES = [
     ("/tiles/incidents/3/1/-1.mvt", 400, "y"),
     ("/tiles/incidents/a/1/1.mvt", 400, "z"),
     ("/tiles/nosuch/3/1/1.mvt", 404, "no layer"),
-    ("/tiles/people/3/1/1.mvt", 403, "restricted"),
     ("/tiles/streets/3/1/1.mvt", 400, "zooms 8..18"),
     ("/tiles/incidents/3/1/1.mvt?datetime=yesterday", 400, "datetime"),
     ("/tiles/incidents/3/1/1.mvt?datetime=2024-05-01/2024-01-01", 400, "starts after"),

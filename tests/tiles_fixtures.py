@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -182,13 +183,60 @@ def tile_settings(database_url: str, tmp: Path, **overrides: object) -> Settings
         "database_url": database_url,
         "home": tmp / "home",
         "layers_file": LAYERS_FILE,
+        "jwt_issuer": _ISSUER,
+        "jwt_jwks": str(jwks_file(tmp / "issuer")),
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 
 
-def client(base: str) -> httpx.Client:
-    return httpx.Client(base_url=base, timeout=60)
+def client(base: str, role: str | None = "admin", **claims: Any) -> httpx.Client:
+    """A client of the server at `base`: as admin by default, `role=None` for the public."""
+    headers = {} if role is None else {"Authorization": f"Bearer {token(role, **claims)}"}
+    return httpx.Client(base_url=base, timeout=60, headers=headers)
+
+
+# -- callers: tests of tiles and features run as admin unless they say otherwise -------------
+_ISSUER = "https://idp.test"
+
+
+def _issuer_key() -> Any:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    global _PRIVATE
+    if _PRIVATE is None:
+        _PRIVATE = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return _PRIVATE
+
+
+_PRIVATE: Any = None
+
+
+def jwks_file(tmp: Path) -> Path:
+    """The test issuer's public key as a JWKS file."""
+    import json
+
+    import jwt
+
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(_issuer_key().public_key()))
+    jwk.update(kid="test", use="sig", alg="RS256")
+    path = tmp / "jwks.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"keys": [jwk]}))
+    return path
+
+
+def token(role: str = "admin", scope: list[str] | None = None, pii: bool = False) -> str:
+    """A bearer token of the test issuer for `role`."""
+    import jwt
+
+    claims: dict[str, object] = {
+        "iss": _ISSUER, "aud": "geoplatform", "sub": f"test-{role}",
+        "exp": int(time.time()) + 3600, "role": role, "pii": pii,
+    }  # fmt: skip
+    if scope:
+        claims["scope"] = scope
+    return jwt.encode(claims, _issuer_key(), algorithm="RS256", headers={"kid": "test"})
 
 
 def seed_addresses(url: str) -> None:

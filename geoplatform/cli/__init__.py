@@ -8,6 +8,7 @@ import sys
 
 import typer
 
+from geoplatform.cli.access import audit_app, keys_app
 from geoplatform.cli.common import err
 from geoplatform.cli.db import db_app
 from geoplatform.cli.demo import demo_app
@@ -23,9 +24,11 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(etl_app, name="etl")
+app.add_typer(keys_app, name="keys")
 app.add_typer(fonts_app, name="fonts")
 app.add_typer(serve_app, name="serve")
 app.add_typer(warnings_app, name="warnings")

@@ -109,11 +109,19 @@ def db_reset(
 @db_app.command("url")
 def db_url(
     hide_password: Annotated[bool, typer.Option(help="Print *** for the password.")] = False,
+    role: Annotated[
+        str,
+        typer.Option(
+            help="Whose URL: owner (migrations only), api (the server), etl (loads), "
+            "analyst (notebooks, QGIS: no residents, no personal fields)."
+        ),
+    ] = "owner",
 ) -> None:
-    """Print the database URL (for psql, QGIS, tipg, notebooks)."""
-    from geoplatform.db.engine import database_url, redact
+    """Print the database URL of one role (for psql, QGIS, notebooks)."""
+    from geoplatform.db.engine import redact
+    from geoplatform.db.roles import url_for_role
 
-    url = database_url(settings_from_env())
+    url = url_for_role(settings_from_env(), role)
     print(redact(url) if hide_password else url)
 
 

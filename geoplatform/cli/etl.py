@@ -35,8 +35,10 @@ etl_app = typer.Typer(
 
 def _engine() -> Any:
     from geoplatform.db.engine import create_engine
+    from geoplatform.db.roles import ETL, url_for_role
 
-    return create_engine(settings_from_env())
+    settings = settings_from_env()
+    return create_engine(settings, url=url_for_role(settings, ETL))  # the loaders' role
 
 
 class _JsonLines:

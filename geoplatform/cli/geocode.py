@@ -20,10 +20,11 @@ def geocode_command(
     """Match addresses: the answer's level, score and whether it is accepted, and the top
     candidates. Needs the standard addresses loaded (the ETL's standard-address source)."""
     from geoplatform.db.engine import create_engine, transaction
+    from geoplatform.db.roles import ANALYST, url_for_role
     from geoplatform.geocode.index import cached_matcher
 
     settings = settings_from_env()
-    engine = create_engine(settings)
+    engine = create_engine(settings, url=url_for_role(settings, ANALYST))  # reads only
     try:
         with transaction(engine) as conn:
             # the built index is kept under GEOPLATFORM_HOME, keyed by the layers' data versions

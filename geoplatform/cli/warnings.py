@@ -36,8 +36,10 @@ def list_warnings(
         return
     from geoplatform.analytics.nightly import recent_warnings
     from geoplatform.db.engine import create_engine
+    from geoplatform.db.roles import ETL, url_for_role
 
-    engine = create_engine(settings_from_env())
+    settings = settings_from_env()
+    engine = create_engine(settings, url=url_for_role(settings, ETL))
     try:
         frame = recent_warnings(engine, _day(as_of))
     finally:
@@ -82,10 +84,12 @@ def scan(
     The cron runs it after `etl run`; rerunning a day replaces that day's warnings."""
     from geoplatform.analytics import nightly
     from geoplatform.db.engine import create_engine
+    from geoplatform.db.roles import ETL, url_for_role
 
     if as_of is not None and last_data_day:
         raise typer.BadParameter("give --as-of or --last-data-day, not both")
-    engine = create_engine(settings_from_env())
+    settings = settings_from_env()
+    engine = create_engine(settings, url=url_for_role(settings, ETL))
     try:
         day = _day(as_of)
         if last_data_day:

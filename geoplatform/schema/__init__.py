@@ -40,6 +40,8 @@ from geoplatform.schema.base import (
 )
 from geoplatform.schema.bookkeeping import (
     REVIEW_STATUSES,
+    api_keys,
+    audit_checkpoints,
     audit_log,
     etl_rejects,
     etl_runs,
@@ -95,6 +97,8 @@ __all__ = [
     "_geometry",
     "_in",
     "admin_areas",
+    "api_keys",
+    "audit_checkpoints",
     "audit_log",
     "buildings",
     "check",

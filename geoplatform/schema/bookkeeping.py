@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -13,13 +14,14 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     Table,
     Text,
     UniqueConstraint,
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from geoplatform.schema.base import RUN_STATUSES, _geometry, _in, check, metadata
 
@@ -93,9 +95,54 @@ audit_log = Table(
     Column("action", Text, nullable=False),
     Column("target", Text),
     Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    # The hash chain (issue 12): seq has no gaps, hash = sha256(prev_hash || the row's content).
+    Column("seq", BigInteger, nullable=False),
+    Column("role", Text),
+    Column("scope", Text),
+    Column("endpoint", Text),
+    Column("params", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("row_count", Integer),
+    Column("id_hmacs", ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
+    Column("prev_hash", LargeBinary),
+    Column("hash", LargeBinary, nullable=False),
     Index(None, "at"),
+    UniqueConstraint("seq", name="uq_audit_log_seq"),
     schema="meta",
     comment="Append-only: a trigger refuses UPDATE and DELETE (security logs are kept >= 6 months)",
+)
+
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("seq", BigInteger, primary_key=True),
+    Column("hash", LargeBinary, nullable=False),
+    Column("pruned_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("pruned_rows", BigInteger, nullable=False),
+    schema="meta",
+    comment="Chain start after pruning: the last pruned audit row; verify resumes there",
+)
+
+API_KEY_ROLES = ("analyst", "officer", "admin")
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("prefix", Text, nullable=False),
+    Column("key_hash", LargeBinary, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("scope", ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
+    Column("pii", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    UniqueConstraint("key_hash", name="uq_api_keys_key_hash"),
+    check(_in("role", API_KEY_ROLES), "role", "key role must be analyst, officer or admin"),
+    check("(role = 'officer') = (cardinality(scope) > 0)", "scope", "officers need a scope"),
+    check("octet_length(key_hash) = 32", "hash_length", "key_hash is a SHA-256"),
+    schema="meta",
+    comment="API keys: SHA-256 of the secret, role, scope, expiry",
 )
 
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from fastapi import FastAPI, Request
@@ -26,8 +26,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from threadpoolctl import threadpool_limits
 
 from geoplatform import __version__
-from geoplatform.db.engine import database_url
+from geoplatform.access.principal import SERVICE_PRINCIPAL
+from geoplatform.db.roles import API, url_for_role
+from geoplatform.errors import ConfigurationError
 from geoplatform.settings import Settings
+from geoplatform.tiles.auth import Authenticator, ScopedPool
 from geoplatform.tiles.catalog import bind_catalog, read_catalog_file
 from geoplatform.tiles.context import Metrics, build_context
 from geoplatform.tiles.cors import install_cors, parse_origins
@@ -56,8 +59,9 @@ def create_app(settings: Settings) -> FastAPI:
     """The API for these settings; its lifespan connects, reads the catalog, and cleans up.
 
     The request path, outermost first: Starlette's error handling → the input guard (NUL,
-    control characters, limits; HEAD as GET) → [authentication, to come] → the cached-tile
-    fast path → metrics → CORS → routing.
+    control characters, limits; HEAD as GET) → authentication (a principal on the scope; 401
+    for credentials that do not hold) and the cached-tile fast path, keyed by role and scope
+    (`CachedTiles`) → metrics → CORS → routing.
     """
 
     @asynccontextmanager
@@ -65,11 +69,12 @@ def create_app(settings: Settings) -> FastAPI:
         # The server's parallelism is its CpuWork threads: BLAS threads on top of them
         # oversubscribe the cores (a Poisson fit ran 7x slower on two busy cores).
         threadpool_limits(limits=1, user_api="blas")
-        url = database_url(settings)
+        url = url_for_role(settings, API)
         catalog_file = read_catalog_file(settings.layers_file)
         with psycopg.connect(url, connect_timeout=settings.connect_timeout_s) as conn:
+            refuse_superuser(conn, settings)
             catalog = bind_catalog(conn, catalog_file)
-        pool: AsyncConnectionPool[Any] = ServingPool(
+        raw_pool: AsyncConnectionPool[Any] = ServingPool(
             url,
             queue_timeout=settings.pool_queue_timeout_s,
             min_size=1,
@@ -85,7 +90,9 @@ def create_app(settings: Settings) -> FastAPI:
             reconnect_timeout=settings.reconnect_timeout_s,
             check=AsyncConnectionPool.check_connection,  # a broken connection is never handed out
         )
-        await pool.open(wait=True, timeout=settings.connect_timeout_s * 2)
+        await raw_pool.open(wait=True, timeout=settings.connect_timeout_s * 2)
+        # the server's own reads (indexes, aggregates): the service role
+        pool = cast("AsyncConnectionPool[Any]", ScopedPool(raw_pool, SERVICE_PRINCIPAL))
         versions = VersionWatch(url, query("layer_versions"), settings.connect_timeout_s)
         versions.start()
         app.state.metrics.watch_versions(versions)
@@ -93,6 +100,8 @@ def create_app(settings: Settings) -> FastAPI:
             settings, catalog, pool, versions, app.state.metrics, _viewer_dir(settings)
         )
         ctx.glyphs_dir = _glyphs_dir(settings)
+        ctx.auth = Authenticator(settings, raw_pool)
+        ctx.raw_pool = raw_pool
         app.state.context = ctx
         app.state.metrics.watch_indexes(ctx.all_indexes())
         preloads: set[asyncio.Future[None]] = set()
@@ -116,7 +125,7 @@ def create_app(settings: Settings) -> FastAPI:
             for task in list(preloads):
                 task.cancel()
             await versions.close()
-            await pool.close()
+            await raw_pool.close()
             ctx.cpu.close()
 
     app = FastAPI(
@@ -170,6 +179,19 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def refuse_superuser(conn: psycopg.Connection[Any], settings: Settings) -> None:
+    """The server must be held by row-level security: no superuser, no BYPASSRLS login."""
+    row = conn.execute(
+        "SELECT rolname, rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+    ).fetchone()
+    if row is not None and row[1] and not settings.allow_superuser:
+        raise ConfigurationError(
+            f"refusing to serve as {row[0]}, a superuser or BYPASSRLS role that row-level "
+            "security cannot hold: connect as `api` (the default; see `geoplatform db url "
+            "--role api`) or set GEOPLATFORM_ALLOW_SUPERUSER=1 for a throwaway database"
+        )
 
 
 class MetricsMiddleware:

@@ -7,7 +7,7 @@ read once in the app's lifespan (`load_catalog`, then `Catalog.bind`), never at 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +25,24 @@ class LayerForbidden(GeoPlatformError, PermissionError):
     """A restricted layer was asked for by a caller that may not see it."""
 
     http_status = 403
+
+
+ROLE_NAMES = ("public", "analyst", "officer", "admin")
+PERSON_TABLES = frozenset({"public.people"})
+"""Tables whose rows are persons: their detail reads are audited and never cached."""
+
+
+class LayerAccess(BaseModel):
+    """What one role gets of a layer (`access:` in layers.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    properties: list[str] | None = None
+    """The columns this role sees (default: all the layer's properties)."""
+    detail_zoom: int | None = Field(default=None, ge=0, le=MAX_ZOOM + 1)
+    """Minimum zoom for point detail (above maxzoom: clusters only, never points)."""
+    features: bool = True
+    """Whether the items endpoints answer (False: tiles and clusters only)."""
 
 
 class Importance(BaseModel):
@@ -67,6 +85,10 @@ class LayerConfig(BaseModel):
     time: str | None = None
     label: str | None = None
     restricted: bool = False
+    access: dict[Literal["public", "analyst", "officer", "admin"], LayerAccess] | None = None
+    """Per-role rules; roles not named do not see the layer at all. None: every role, fully."""
+    features: bool = True
+    """Whether items answer (set per role by `access`)."""
     style: LayerStyle
     version_key: str | None = None
     simplify_px: float | None = None
@@ -102,7 +124,36 @@ class LayerConfig(BaseModel):
             raise ValueError("clusters need a point column (point: geom)")
         if not self.importance:
             raise ValueError("importance needs at least one column (a stable order)")
+        for role, rule in (self.access or {}).items():
+            extra = set(rule.properties or ()) - exposed
+            if extra:
+                raise ValueError(f"access.{role}: {sorted(extra)[0]!r} is not a property")
         return self
+
+    def for_role(self, role: str) -> LayerConfig | None:
+        """This layer as `role` sees it, or None when the role may not see it at all."""
+        if self.access is None:
+            if not self.restricted:
+                return self
+            if role not in ("officer", "admin"):
+                return None
+            return self.model_copy(update={"restricted": False})
+        rule = self.access.get(role)  # type: ignore[call-overload]
+        if rule is None:
+            return None
+        props = list(self.properties if rule.properties is None else rule.properties)
+        update: dict[str, Any] = {
+            "properties": props,
+            "access": None,
+            "restricted": False,
+            "features": rule.features,
+        }
+        if rule.detail_zoom is not None:
+            update["detail_zoom"] = rule.detail_zoom
+        for optional in ("category", "time", "label"):
+            if getattr(self, optional) not in props:
+                update[optional] = None
+        return self.model_copy(update=update)
 
 
 class CatalogDefaults(BaseModel):
@@ -166,6 +217,11 @@ class Layer:
     importance: tuple[Importance, ...] = field(default=())
 
     @property
+    def holds_persons(self) -> bool:
+        """True for layers of people: detail reads are audited, never cached."""
+        return self.config.table in PERSON_TABLES
+
+    @property
     def point_column(self) -> str:
         return self.config.point or self.config.geometry
 
@@ -215,7 +271,7 @@ class Catalog:
 
     def get(self, name: str, *, allow_restricted: bool = False) -> Layer:
         layer = self.layers.get(name)
-        if layer is None:
+        if layer is None:  # names only the layers this catalog (this caller's view) holds
             raise NotFound(f"no layer {name!r} (layers: {', '.join(self.layers)})")
         if layer.config.restricted and not allow_restricted:
             raise LayerForbidden(
@@ -225,6 +281,19 @@ class Catalog:
 
     def public(self) -> list[Layer]:
         return [layer for layer in self.layers.values() if not layer.config.restricted]
+
+    def view(self, role: str) -> Catalog:
+        """The catalog as `role` sees it: only its layers, only its columns, its zooms."""
+        layers: dict[str, Layer] = {}
+        for name, layer in self.layers.items():
+            cfg = layer.config.for_role(role)
+            if cfg is None:
+                continue
+            if cfg is not layer.config:
+                columns = {p: layer.columns[p] for p in cfg.properties}
+                layer = replace(layer, config=cfg, columns=columns)
+            layers[name] = layer
+        return Catalog(layers=layers, defaults=self.defaults)
 
     def parse_list(self, text: str) -> list[Layer]:
         """A comma list of layer names: duplicates removed (first kept), at most max_layers."""

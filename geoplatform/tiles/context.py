@@ -10,15 +10,16 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 
+from geoplatform.access.principal import ANONYMOUS, Principal
 from geoplatform.errors import GeoPlatformError
 from geoplatform.settings import Settings
 from geoplatform.tiles.cache import BytesCache
@@ -61,6 +62,11 @@ class Metrics:
             "geoplatform_tile_bytes",
             "Uncompressed tile size",
             buckets=(1e3, 1e4, 5e4, 1e5, 2.5e5, 5e5, 1e6),
+            registry=self.registry,
+        )
+        self.person_reads = Counter(
+            "geoplatform_person_reads",
+            "Answers holding person-level data, each logged in the audit chain",
             registry=self.registry,
         )
         # children bound once: a labels() lookup per request costs a lock and a dict lookup
@@ -160,6 +166,12 @@ class ServerContext:
     glyphs_dir: Path | None = None
     hotspots: ResultCache[Any] = field(default_factory=ResultCache)
     preloaded: asyncio.Event = field(default_factory=asyncio.Event)
+    principal: Principal = ANONYMOUS
+    auth: Any = None
+    """The Authenticator (geoplatform.tiles.auth); None in contexts built without one."""
+    raw_pool: Any = None
+    """The unscoped pool (the lifespan's); `pool` of a principal's view is scoped to it."""
+    _views: dict[str, ServerContext] = field(default_factory=dict, repr=False)
 
     def all_indexes(self) -> list[VersionedIndex[Any]]:
         """Every in-memory index the server holds, each with the same lifecycle."""
@@ -177,6 +189,30 @@ class ServerContext:
             log.warning("preloading the indexes failed: %s", exc)
         finally:
             self.preloaded.set()
+
+    def for_principal(self, principal: Principal) -> ServerContext:
+        """This context as one caller sees it: its catalog view, its scoped pool and indexes,
+        its principal (cache keys carry `principal.cache_key`). Views are kept per key."""
+        view = self._views.get(principal.cache_key)
+        if view is None:
+            from geoplatform.tiles.auth import ScopedPool
+            from geoplatform.tiles.overview import PrincipalIndexes
+
+            raw = self.raw_pool if self.raw_pool is not None else self.pool
+            view = replace(
+                self,
+                catalog=self.catalog.view(principal.role),
+                pool=cast("AsyncConnectionPool[Any]", ScopedPool(raw, principal)),
+                indexes=PrincipalIndexes(self.indexes, principal),  # type: ignore[arg-type]
+                principal=principal,
+                _views={},
+            )
+            if len(self._views) > 1000:
+                self._views.clear()
+            self._views[principal.cache_key] = view
+        if view.principal != principal:  # same rights, another actor (audit names the actor)
+            view = replace(view, principal=principal)
+        return view
 
 
 def build_context(
@@ -197,7 +233,7 @@ def build_context(
         return await load_cube(pool, cpu)
 
     async def stats(_key: Hashable) -> StatsIndex:
-        return await load_stats(pool, cpu)
+        return await load_stats(pool, cpu, settings.k_anonymity)
 
     async def matcher(_key: Hashable) -> Any:
         return await cpu.run(_build_matcher, settings)
@@ -244,6 +280,7 @@ def catalog_digest(path: Path) -> str:
 
 
 async def get_context(request: Request) -> ServerContext:
-    """The default dependency: the context the lifespan put on the app state."""
+    """The default dependency: the lifespan's context as this request's caller sees it."""
     ctx: ServerContext = request.app.state.context
-    return ctx
+    principal = request.scope.get("state", {}).get("principal", ANONYMOUS)
+    return ctx.for_principal(principal)

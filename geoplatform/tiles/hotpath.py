@@ -3,8 +3,9 @@
 A cache hit needs the layer list, z/x/y, the query and the data versions, then a dictionary
 lookup. FastAPI's routing, parameter validation and middleware stack cost more than all of that
 (see bench/RESULTS.md), so `CachedTiles`, a pure-ASGI middleware that `create_app` installs
-after the input guard (and where authentication will sit, after that), tries this path first
-for `GET /tiles/.../z/x/y.mvt`.
+after the input guard, authenticates every request first (a `Principal` on the scope, 401 for
+credentials that do not hold), then tries this path for `GET /tiles/.../z/x/y.mvt` with the
+caller's view of the context, so the cache key carries its role and scope.
 It builds the key and the answer with the very functions the route uses (`tile_key`,
 `cached_answer`), so both answer identically. Anything else (a miss, a malformed or bad
 request, an error of any kind before the first byte is sent) falls through to the route, which
@@ -17,12 +18,14 @@ tile needs belongs in `tile_answer`, which both paths use; requests are still co
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
 from starlette.datastructures import QueryParams, State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from geoplatform.errors import GeoPlatformError
 from geoplatform.tiles.context import ServerContext
 from geoplatform.tiles.cors import simple_cors_headers
 from geoplatform.tiles.serving import (
@@ -47,14 +50,35 @@ class CachedTiles:
         self.state = state  # the app's state: the lifespan puts the context there
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
+        if scope["type"] == "http":
+            ctx: ServerContext | None = getattr(self.state, "context", None)
+            if ctx is not None and ctx.auth is not None:
+                # authentication comes first: the hot path's cache key carries role and scope
+                try:
+                    principal = await ctx.auth.principal(scope["headers"])
+                except GeoPlatformError as exc:
+                    await _refuse(send, exc)
+                    return
+                scope.setdefault("state", {})["principal"] = principal
+                ctx = ctx.for_principal(principal)
             path: str = scope["path"]
-            if path.startswith("/tiles/") and path.endswith(".mvt"):
-                ctx: ServerContext | None = getattr(self.state, "context", None)
+            if scope["method"] == "GET" and path.startswith("/tiles/") and path.endswith(".mvt"):
                 cors: tuple[str, ...] = getattr(self.state, "cors_origins", ())
                 if ctx is not None and await answer_cached_tile(ctx, scope, send, cors):
                     return
         await self.app(scope, receive, send)
+
+
+async def _refuse(send: Send, exc: GeoPlatformError) -> None:
+    """401 for credentials that do not hold (the error map's shape, before any routing)."""
+    body = json.dumps({"code": type(exc).__name__, "description": exc.message}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"www-authenticate", b'Bearer realm="geoplatform"'),
+    ]
+    await send({"type": "http.response.start", "status": exc.http_status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def answer_cached_tile(

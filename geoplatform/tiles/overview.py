@@ -22,6 +22,7 @@ import numpy.typing as npt
 from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
+from geoplatform.access.principal import Principal
 from geoplatform.spatial.chinese_offsets import wgs84_to_gcj02
 from geoplatform.spatial.h3cells import lonlat_to_cells, parent_cells
 from geoplatform.tiles.catalog import Layer
@@ -135,7 +136,7 @@ class PointIndex:
             key = tx * n + ty
             order = np.argsort(key, kind="stable")  # stable: H3 order kept inside a bucket
             keys, starts = np.unique(key[order], return_index=True)
-            ends = np.append(starts[1:], order.size)
+            ends = np.append(starts[1:], order.size) if starts.size else starts  # 0 rows
             spans = {int(k): (int(a), int(b)) for k, a, b in zip(keys, starts, ends, strict=True)}
             self._buckets[level] = (order, spans)
         order, spans = self._buckets[level]
@@ -266,13 +267,16 @@ class OverviewIndexes:
     def __init__(self, pool: AsyncConnectionPool[Any], layers: list[Layer]) -> None:
         self._pool = pool
         self.holders: dict[str, VersionedIndex[PointIndex]] = {}
+        self._owned: dict[str, VersionedIndex[PointIndex]] = {}  # per-caller (people layers)
         for layer in layers:
             if layer.config.overview == "clusters":
                 self.holders[layer.name] = self._holder(layer)
 
-    def _holder(self, layer: Layer) -> VersionedIndex[PointIndex]:
+    def _holder(self, layer: Layer, pool: Any = None) -> VersionedIndex[PointIndex]:
+        source = pool if pool is not None else self._pool
+
         async def load(version: Hashable) -> PointIndex:
-            async with index_connection(self._pool) as conn:
+            async with index_connection(source) as conn:
                 return await load_index(conn, layer, int(version))  # type: ignore[call-overload]
 
         key = layer.version_key
@@ -284,8 +288,42 @@ class OverviewIndexes:
         key = holder.key if holder is not None else None
         return int(key) if isinstance(key, int) else -1
 
-    async def get(self, layer: Layer, version: int) -> PointIndex:
-        holder = self.holders.get(layer.name)
-        if holder is None:
-            holder = self.holders[layer.name] = self._holder(layer)
+    async def get(
+        self, layer: Layer, version: int, pool: Any = None, owner: str = ""
+    ) -> PointIndex:
+        """The layer's index at `version`; `pool`/`owner`: another reader's (its own rows,
+        held apart from the shared holders, so a start or a commit never preloads them)."""
+        if owner:
+            name = f"{layer.name}@{owner}"
+            holder = self._owned.get(name)
+            if holder is None:
+                if len(self._owned) > 1000:
+                    self._owned.clear()
+                holder = self._owned[name] = self._holder(layer, pool)
+        else:
+            holder = self.holders.get(layer.name)
+            if holder is None:
+                holder = self.holders[layer.name] = self._holder(layer)
         return await holder.get({layer.version_key: version})
+
+
+class PrincipalIndexes:
+    """The indexes as one caller sees them: layers of people are indexed from the caller's
+    own rows (row-level security decides them), every other layer from the shared index."""
+
+    def __init__(self, indexes: OverviewIndexes, principal: Principal) -> None:
+        self._indexes = indexes
+        self._principal = principal
+        self.holders = indexes.holders
+
+    def version_of(self, name: str) -> int:
+        return self._indexes.version_of(name)
+
+    async def get(self, layer: Layer, version: int) -> PointIndex:
+        if not layer.holds_persons:
+            return await self._indexes.get(layer, version)
+        from geoplatform.tiles.auth import ScopedPool
+
+        raw = getattr(self._indexes._pool, "_pool", self._indexes._pool)
+        pool = ScopedPool(raw, self._principal)
+        return await self._indexes.get(layer, version, pool, self._principal.cache_key)

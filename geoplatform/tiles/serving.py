@@ -14,6 +14,8 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
+from geoplatform.access.principal import PUBLIC
+from geoplatform.tiles.audit import audit_tile
 from geoplatform.tiles.cache import CachedTile, etag_matches, make_etag
 from geoplatform.tiles.catalog import Layer
 from geoplatform.tiles.context import ServerContext
@@ -24,6 +26,8 @@ from geoplatform.tiles.tms import OutputCrs, parse_crs, tile_box
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 TILE_ROUTE = "/tiles/{layers}/{z}/{x}/{y}.mvt"
 CACHE_CONTROL = "public, no-cache"  # store, but revalidate: the ETag makes that a cheap 304
+PRIVATE_CACHE_CONTROL = "private, no-cache"  # answers to a key or token: never a shared cache
+VARY = "Accept-Encoding, Authorization, X-API-Key"
 
 
 @dataclass(frozen=True)
@@ -64,9 +68,10 @@ async def tile_key(
 ) -> TileKey:
     """The cache key and ETag of a tile as of the current data versions.
 
-    The key is built from the raw request and the versions: a key can only be in the cache (or
-    an ETag in a client's hands) if that tile was valid and rendered, so z/x/y checks and tile
-    geometry are only computed on a miss.
+    The key is built from the caller's rights (role and scope: `principal.cache_key`), the raw
+    request and the versions, so no caller is ever answered from another's tile. A key can only
+    be in the cache (or an ETag in a client's hands) if that tile was valid and rendered, so
+    z/x/y checks and tile geometry are only computed on a miss.
     """
     drawn = check_zoom(layers, z)
     versions = await ctx.versions.current()
@@ -74,8 +79,8 @@ async def tile_key(
         f"{layer.version_key}={versions.get(layer.version_key, 0)}" for layer in drawn
     )
     key = "|".join(
-        (tms, params.crs, ",".join(layer.name for layer in layers), f"{z}/{x}/{y}",
-         params.filters.key(), version_text)
+        (ctx.principal.cache_key, tms, params.crs, ",".join(layer.name for layer in layers),
+         f"{z}/{x}/{y}", params.filters.key(), version_text)
     )  # fmt: skip
     return TileKey(key, make_etag(ctx.catalog_digest, key), drawn, versions)
 
@@ -86,7 +91,7 @@ def cached_answer(
     """A 304 or a cache hit; None when the tile has to be rendered."""
     if etag_matches(if_none_match, tile.etag):
         ctx.metrics.tile_not_modified.inc()
-        return TileAnswer(304, _caching_headers(tile.etag))
+        return TileAnswer(304, _caching_headers(tile.etag, ctx.principal.role == PUBLIC))
     cached = ctx.cache.get(tile.key)
     if cached is None:
         return None
@@ -98,7 +103,7 @@ def tile_answer(
     ctx: ServerContext, key: str, cached: CachedTile, accept_encoding: str | None
 ) -> TileAnswer:
     """200 with the tile (gzip when accepted) or 204 for an empty one."""
-    headers = _caching_headers(cached.etag)
+    headers = _caching_headers(cached.etag, ctx.principal.role == PUBLIC)
     if not cached.body:
         ctx.metrics.tile_empty.inc()
         return TileAnswer(204, headers)
@@ -112,8 +117,13 @@ def tile_answer(
     return TileAnswer(200, headers, cached.body)
 
 
-def _caching_headers(etag: str) -> dict[str, str]:
-    return {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding"}
+def _caching_headers(etag: str, public: bool = True) -> dict[str, str]:
+    """Public answers may sit in any shared cache; a keyed caller's only in its own."""
+    return {
+        "ETag": etag,
+        "Cache-Control": CACHE_CONTROL if public else PRIVATE_CACHE_CONTROL,
+        "Vary": VARY,
+    }
 
 
 async def serve_tile(
@@ -139,7 +149,9 @@ async def serve_tile(
         body, final = await _render(ctx, tile.drawn, wanted, tile.versions)
         cached = CachedTile(body, tile.etag)
         ctx.metrics.tile_bytes.observe(len(body))
-        if final:  # a tile drawn while its cluster index loads is not kept: the index's will be
+        # a tile drawn while its cluster index loads is not kept (the index's will be), nor
+        # one of people: each such read is audited, so it is rendered (and logged) each time
+        if final and not any(layer.holds_persons for layer in tile.drawn):
             ctx.cache.put(tile.key, cached)
         answer = tile_answer(ctx, tile.key, cached, accept_encoding)
     return Response(answer.body, status_code=answer.status, headers=answer.headers)
@@ -158,14 +170,18 @@ async def _render(
             index = None
             if layer.config.overview == "clusters" and req.filters.cql is None:
                 version = versions.get(layer.version_key, 0)
-                holder = ctx.indexes.holders.get(layer.name)
+                # people layers are indexed per caller (PrincipalIndexes), never shared
+                holder = None if layer.holds_persons else ctx.indexes.holders.get(layer.name)
                 if holder is not None and holder.key is not None and holder.key != version:
                     holder.preload({layer.version_key: version})  # under way since the commit
                     final = False
                 else:
                     index = await ctx.indexes.get(layer, version)
                     ctx.metrics.index_rows.labels(layer.name).set(len(index))
-            blobs.append((await render_layer(conn, layer, req, index)).data)
+            rendered = await render_layer(conn, layer, req, index)
+            if layer.holds_persons and rendered.mode == "features":
+                await audit_tile(ctx, conn, layer, req, rendered.data)
+            blobs.append(rendered.data)
     ctx.metrics.cache_bytes.set(ctx.cache.nbytes)
     return b"".join(blobs), final
 

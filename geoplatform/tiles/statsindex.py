@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from geoplatform.access.kanon import DEFAULT_K
 from geoplatform.analytics.stats import LEAF_COLUMNS, unit_statistics
 from geoplatform.tiles.indexes import CpuWork, index_connection
 from geoplatform.tiles.mvt import query
@@ -59,6 +60,7 @@ class StatsIndex:
     units: pd.DataFrame = field(repr=False)
     residents: pd.Series = field(repr=False)
     names: dict[str, str] = field(repr=False)
+    k: int = DEFAULT_K
 
     @classmethod
     def build(
@@ -164,18 +166,25 @@ class StatsIndex:
         if by not in LEVELS:
             raise InvalidParameter(f"by: must be one of {', '.join(LEVELS)}; got {by!r}")
         leaf = self.leaf(start, end, categories, channels, now)
-        # No role may see person counts yet (access control is to come): residents and the
-        # per-10k rates built on them are suppressed where 1-10 people could be identified,
-        # with complementary suppression across the levels (analytics.stats).
-        stats = unit_statistics(
-            leaf, by=by, levels=LEVELS, residents=self.residents, suppress_people=True
-        )
+        # People counts are k-anonymous for every caller (geoplatform.access.kanon): grids of
+        # 1..k-1 residents are suppressed first, and every coarser unit sums the published grids
+        # only, so no published count is small and none is a difference of two others.
+        small = (self.residents > 0) & (self.residents < self.k)
+        published = self.residents.where(~small, 0)
+        stats = unit_statistics(leaf, by=by, levels=LEVELS, residents=published)
+        hidden = pd.Series(False, index=stats.index)
+        if by == LEVELS[-1]:
+            hidden = small.reindex(stats.index, fill_value=False)
+            stats.loc[hidden, ["residents", "per_10k"]] = np.nan
+        stats["suppressed"] = hidden
         stats.insert(0, "name", [self.names.get(str(code)) for code in stats.index])
         stats.index.name = "code"
         return stats
 
 
-async def load_stats(pool: AsyncConnectionPool[Any], cpu: CpuWork) -> StatsIndex:
+async def load_stats(
+    pool: AsyncConnectionPool[Any], cpu: CpuWork, k: int = DEFAULT_K
+) -> StatsIndex:
     """Read the units, residents and names (small), then every incident as codes with one
     binary COPY; assemble the index in a worker thread."""
     from geoplatform.tiles.copyio import copy_columns, distinct_lists
@@ -215,4 +224,4 @@ async def load_stats(pool: AsyncConnectionPool[Any], cpu: CpuWork) -> StatsIndex
             names,
         )
 
-    return await cpu.run(build)
+    return replace(await cpu.run(build), k=k)

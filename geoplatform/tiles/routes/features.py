@@ -9,6 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from geoplatform.errors import NotFound
+from geoplatform.tiles.audit import audit_read, feature_ids
 from geoplatform.tiles.catalog import Layer
 from geoplatform.tiles.context import ServerContext, get_context
 from geoplatform.tiles.featurecrs import (
@@ -131,6 +133,8 @@ def features_router(context: Callable[..., Any] = get_context) -> APIRouter:
         ] = None,
     ) -> Response:
         layer = ctx.catalog.get(collection_id)
+        if not layer.config.features:
+            raise NotFound(f"layer {layer.name!r} has no features here: see its tiles")
         unknown = sorted(set(request.query_params) - KNOWN)
         if unknown:
             raise InvalidParameter(
@@ -158,6 +162,11 @@ def features_router(context: Callable[..., Any] = get_context) -> APIRouter:
         html = wants_html(request)
         async with ctx.pool.connection() as conn:
             page = await fetch_items(conn, layer, q)
+            if layer.holds_persons and page.features:
+                params = dict(request.query_params)
+                await audit_read(
+                    ctx, conn, f"items/{layer.name}", params, feature_ids(page.features)
+                )
         links = [
             {"href": str(request.url), "rel": "self", "type": GEOJSON},
             {
@@ -208,10 +217,14 @@ def features_router(context: Callable[..., Any] = get_context) -> APIRouter:
         f: Annotated[str | None, Query(description="json (GeoJSON, default) or html")] = None,
     ) -> Response:
         layer = ctx.catalog.get(collection_id)
+        if not layer.config.features:
+            raise NotFound(f"layer {layer.name!r} has no features here: see its tiles")
         out_crs = parse_feature_crs(crs, "crs")
         html = wants_html(request)
         async with ctx.pool.connection() as conn:
             feature = await fetch_item(conn, layer, item_id, out_crs)
+            if layer.holds_persons:
+                await audit_read(ctx, conn, f"item/{layer.name}", {"id": item_id}, [item_id])
         base = str(request.url_for("collection", collection_id=layer.name))
         links = json.dumps(
             [

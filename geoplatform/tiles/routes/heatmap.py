@@ -34,6 +34,7 @@ from geoplatform.tiles.heatmaps import (
     resolution_for_zoom,
 )
 from geoplatform.tiles.params import InvalidParameter, parse_bbox
+from geoplatform.tiles.residents import current_atoms, resident_filters
 
 MVT_MEDIA_TYPE: Final = "application/vnd.mapbox-vector-tile"
 HEATMAP_LAYERS: Final = ("incidents",)
@@ -69,6 +70,40 @@ def heatmap_router(
     context: Callable[[Request], Awaitable[ServerContext]] = get_context,
 ) -> APIRouter:
     router = APIRouter(tags=["heatmaps"])
+
+    @router.get(
+        "/heatmap/residents/{z}/{x}/{y}.mvt",
+        response_class=Response,
+        summary="Residents per H3 cell, k-anonymous (cells of fewer than k people never count)",
+        responses={200: {"content": {MVT_MEDIA_TYPE: {}}}, 204: {"description": "empty tile"}},
+        openapi_extra={
+            "parameters": [
+                {"name": "gender", "in": "query", "schema": {"type": "string", "enum": ["M", "F"]}},
+                {"name": "residence_type", "in": "query",
+                 "schema": {"type": "string", "enum": ["registered", "floating"]}},
+            ]
+        },
+    )  # fmt: skip
+    async def residents(request: Request, z: int, x: int, y: int) -> Response:
+        ctx = await context(request)
+        tile_bounds(z, x, y)
+        gender, residence = resident_filters(request.query_params)
+        version = (await ctx.versions.current()).get("people", 0)
+        atoms = await current_atoms(request, version)
+        res = min(resolution_for_zoom(z), atoms.base_resolution)
+        key = f"residents|{z}/{x}/{y}|{gender}|{residence}|k{atoms.k}|v{version}"
+        etag = make_etag(ctx.catalog_digest, key)
+        headers = {"ETag": etag, "Cache-Control": "public, no-cache", "X-H3-Resolution": str(res)}
+        if etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+        counts = atoms.by_cell(res, gender=gender, residence_type=residence)
+        cells = counts.index.to_numpy(np.int64)
+        body = await hexagon_mvt(
+            ctx.pool, "residents", z, x, y, res, cells, counts.to_numpy(np.int64)
+        )
+        if not body:
+            return Response(status_code=204, headers=headers)
+        return Response(body, media_type=MVT_MEDIA_TYPE, headers=headers)
 
     @router.get(
         "/heatmap/{layer}/{z}/{x}/{y}.{fmt}",
