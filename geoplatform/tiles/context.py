@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 
+from geoplatform.access.kanon import PeopleAtoms
 from geoplatform.access.principal import ANONYMOUS, Principal
 from geoplatform.errors import GeoPlatformError
 from geoplatform.settings import Settings
@@ -163,6 +164,7 @@ class ServerContext:
     cube: VersionedIndex[CubeIndexes]
     stats: VersionedIndex[StatsIndex]
     matcher: VersionedIndex[Any]
+    residents: VersionedIndex[PeopleAtoms]
     glyphs_dir: Path | None = None
     hotspots: ResultCache[Any] = field(default_factory=ResultCache)
     preloaded: asyncio.Event = field(default_factory=asyncio.Event)
@@ -175,7 +177,7 @@ class ServerContext:
 
     def all_indexes(self) -> list[VersionedIndex[Any]]:
         """Every in-memory index the server holds, each with the same lifecycle."""
-        return [*self.indexes.holders.values(), self.cube, self.stats, self.matcher]
+        return [*self.indexes.holders.values(), self.cube, self.stats, self.matcher, self.residents]
 
     async def preload(self, versions: dict[str, int] | None = None) -> None:
         """Load every index for these versions (the current ones at start) in the background
@@ -225,6 +227,7 @@ def build_context(
 ) -> ServerContext:
     """The server context with its indexes, each loaded by its own loader."""
     from geoplatform.tiles.heatmaps import load_cube
+    from geoplatform.tiles.residents import load_atoms
     from geoplatform.tiles.statsindex import load_stats
 
     cpu = CpuWork(settings.cpu_workers)
@@ -234,6 +237,9 @@ def build_context(
 
     async def stats(_key: Hashable) -> StatsIndex:
         return await load_stats(pool, cpu, settings.k_anonymity)
+
+    async def residents(_key: Hashable) -> PeopleAtoms:
+        return await load_atoms(pool, cpu, settings.k_anonymity)
 
     async def matcher(_key: Hashable) -> Any:
         return await cpu.run(_build_matcher, settings)
@@ -255,6 +261,7 @@ def build_context(
         cube=VersionedIndex("cube", lambda v: v.get("incidents", 0), cube),
         stats=VersionedIndex("stats", stats_key, stats),
         matcher=VersionedIndex("geocoder", lambda v: v.get("standard_addresses", 0), matcher),
+        residents=VersionedIndex("residents", lambda v: v.get("people", 0), residents),
     )
 
 

@@ -1,18 +1,19 @@
 """The residents heatmap: k-anonymous people counts per H3 cell for every caller.
 
-Built once per people data version from all rows (as the server) into `PeopleAtoms`, which
+Built once per people data version from all rows (as the server) into `PeopleAtoms` (the
+context's `residents` VersionedIndex, preloaded like every index), which
 drops every atom of fewer than k people before anything is counted; tiles show whole cells at
 the zoom's resolution, capped at the atoms' (res 9), filtered by gender or residence type.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
 from geoplatform.access.kanon import PeopleAtoms
+from geoplatform.tiles.indexes import CpuWork, index_connection
 from geoplatform.tiles.params import InvalidParameter
 
 PEOPLE_ROWS = (
@@ -23,30 +24,16 @@ GENDERS = ("M", "F")
 RESIDENCE_TYPES = ("registered", "floating")
 
 
-class ResidentAtoms:
-    """The atoms for the current people version (loaded once per version)."""
+async def load_atoms(pool: AsyncConnectionPool[Any], cpu: CpuWork, k: int) -> PeopleAtoms:
+    """Every person's cell, grid, gender and residence type (as the server: all rows), built
+    into k-anonymous atoms in a worker thread; the rows themselves are never kept."""
+    from geoplatform.tiles.statsindex import copy_frame
 
-    def __init__(self, pool: AsyncConnectionPool[Any], k: int) -> None:
-        self._pool = pool
-        self._k = k
-        self._lock = asyncio.Lock()
-        self._version: int | None = None
-        self._atoms: PeopleAtoms | None = None
-
-    async def get(self, version: int) -> PeopleAtoms:
-        if self._atoms is not None and self._version == version:
-            return self._atoms
-        async with self._lock:
-            if self._atoms is None or self._version != version:
-                from geoplatform.tiles.statsindex import copy_frame
-
-                async with self._pool.connection() as conn:
-                    rows = await copy_frame(
-                        conn, PEOPLE_ROWS, {"grid_code": str, "gender": str, "residence_type": str}
-                    )
-                self._atoms = await asyncio.to_thread(PeopleAtoms.build, rows, k=self._k)
-                self._version = version
-        return self._atoms
+    async with index_connection(pool) as conn:
+        rows = await copy_frame(
+            conn, PEOPLE_ROWS, {"grid_code": str, "gender": str, "residence_type": str}
+        )
+    return await cpu.run(lambda: PeopleAtoms.build(rows, k=k))
 
 
 def resident_filters(query: Any) -> tuple[str | None, str | None]:
@@ -58,13 +45,3 @@ def resident_filters(query: Any) -> tuple[str | None, str | None]:
     if residence is not None and residence not in RESIDENCE_TYPES:
         raise InvalidParameter(f"residence_type: one of {', '.join(RESIDENCE_TYPES)}")
     return gender, residence
-
-
-async def current_atoms(request: Any, version: int) -> PeopleAtoms:
-    state = request.app.state
-    holder: ResidentAtoms | None = getattr(state, "resident_atoms", None)
-    if holder is None:
-        ctx = state.context  # the server's own pool: all rows, published only as atoms
-        holder = ResidentAtoms(ctx.pool, ctx.settings.k_anonymity)
-        state.resident_atoms = holder
-    return await holder.get(version)

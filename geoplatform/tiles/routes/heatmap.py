@@ -34,7 +34,7 @@ from geoplatform.tiles.heatmaps import (
     resolution_for_zoom,
 )
 from geoplatform.tiles.params import InvalidParameter, parse_bbox
-from geoplatform.tiles.residents import current_atoms, resident_filters
+from geoplatform.tiles.residents import resident_filters
 
 MVT_MEDIA_TYPE: Final = "application/vnd.mapbox-vector-tile"
 HEATMAP_LAYERS: Final = ("incidents",)
@@ -88,8 +88,9 @@ def heatmap_router(
         ctx = await context(request)
         tile_bounds(z, x, y)
         gender, residence = resident_filters(request.query_params)
-        version = (await ctx.versions.current()).get("people", 0)
-        atoms = await current_atoms(request, version)
+        versions = await ctx.versions.current()
+        version = versions.get("people", 0)
+        atoms = await ctx.residents.get(versions)
         res = min(resolution_for_zoom(z), atoms.base_resolution)
         key = f"residents|{z}/{x}/{y}|{gender}|{residence}|k{atoms.k}|v{version}"
         etag = make_etag(ctx.catalog_digest, key)
