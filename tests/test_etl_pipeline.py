@@ -86,10 +86,13 @@ def test_the_nightly_pipeline_is_valid() -> None:
     root = Path(__file__).resolve().parents[1]
     pipeline = load_pipeline(root / "etl" / "pipelines" / "nightly.yaml")
     assert pipeline.name == "nightly"
-    assert [s.name for s in pipeline.ordered_sources()][:4] == [
+    assert [s.name for s in pipeline.ordered_sources()][:7] == [
         "admin_areas",
         "grids",
         "buildings",
+        "roads",
         "standard_addresses",
+        "door_plates",
+        "compound_aliases",
     ]
     assert all(s.mode == "append" for s in pipeline.spec.sources if s.entity == "incidents")

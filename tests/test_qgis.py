@@ -32,12 +32,17 @@ def live(
     database_factory: DatabaseFactory, template_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveCity]:
     with live_city(database_factory, tmp_path_factory.mktemp("qgis")) as city:
-        with psycopg.connect(city.url) as conn:  # one early warning, so no collection is empty
+        with psycopg.connect(city.url) as conn:  # a warning and a landmark: no collection empty
             conn.execute(
                 "INSERT INTO warnings (as_of, level, unit, window_start, window_end,"
                 " baseline_start, baseline_end, observed, baseline, expected, p_value,"
                 " dispersion, geom) SELECT '2024-06-30', 'grid', code, '2024-06-24', '2024-06-30',"
                 " '2024-03-01', '2024-06-23', 30, 100, 6.2, 1e-6, 1.1, geom FROM grids LIMIT 1"
+            )
+            conn.execute(
+                "INSERT INTO landmarks (name, aliases, kind, geom, grid_code, source, source_key)"
+                " SELECT '第一中学', ARRAY['一中'], 'school', ST_PointOnSurface(geom), code, 't',"
+                " 'L1' FROM grids LIMIT 1"
             )
         yield city
 

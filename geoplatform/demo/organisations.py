@@ -173,6 +173,8 @@ def write_organisations(
         else:
             parts.append(str(book.district_name[b]))
         road = str(book.road_name[b])
+        if road.endswith("组"):  # a 村民小组 is written after its village (某村3组15号)
+            parts.append(str(book.community_name[b]))
         if old_road[row] and old_names[int(book.road[b])]:
             road = old_names[int(book.road[b])]
             labels.append("old_road_name")
