@@ -260,9 +260,17 @@ def build_context(
         cpu=cpu,
         cube=VersionedIndex("cube", lambda v: v.get("incidents", 0), cube),
         stats=VersionedIndex("stats", stats_key, stats),
-        matcher=VersionedIndex("geocoder", lambda v: v.get("standard_addresses", 0), matcher),
+        matcher=VersionedIndex("geocoder", _gazetteer_versions, matcher),
         residents=VersionedIndex("residents", lambda v: v.get("people", 0), residents),
     )
+
+
+def _gazetteer_versions(versions: dict[str, int]) -> tuple[int, ...]:
+    """The geocoder's key: the versions of every layer the gazetteer reads (addresses, roads,
+    aliases, learned ones included, landmarks...), so any of them reloads it."""
+    from geoplatform.geocode.index import GAZETTEER_LAYERS
+
+    return tuple(versions.get(layer, 0) for layer in GAZETTEER_LAYERS)
 
 
 def _build_matcher(settings: Settings) -> Any:
