@@ -18,8 +18,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from geoplatform.etl.extract import RawBatch
-from geoplatform.etl.normalise import Context, Rejects, _Rejector, reject_too_complex
+from geoplatform.etl.normalise import Context, reject_too_complex
 from geoplatform.etl.pipeline import load_pipeline
+from geoplatform.etl.rejects import Rejects, _Rejector
 from geoplatform.etl.runner import RunOptions, RunResult, run_pipeline
 from geoplatform.settings import Settings
 from tests.etl_support import write_city

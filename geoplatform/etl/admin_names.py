@@ -23,7 +23,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from geoplatform.etl.entities import Entity
-from geoplatform.etl.normalise import Batch, Rejects
+from geoplatform.etl.normalise import Batch
+from geoplatform.etl.rejects import Rejects
 
 UNKNOWN_ADMIN_NAME: Final = "unknown_admin_name"
 AMBIGUOUS_ADMIN_NAME: Final = "ambiguous_admin_name"

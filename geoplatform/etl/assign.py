@@ -17,8 +17,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from geoplatform.etl.geocode import frame_rejects
-from geoplatform.etl.normalise import Batch, Reason
+from geoplatform.etl.normalise import Batch
 from geoplatform.etl.pipeline import CitySpec, SourceSpec
+from geoplatform.etl.rejects import Reason
 from geoplatform.schema import H3_RESOLUTION
 from geoplatform.spatial.assign import PolygonIndex
 from geoplatform.spatial.h3cells import H3_NULL, lonlat_to_cells

@@ -18,8 +18,9 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from geoplatform.errors import ConfigurationError
-from geoplatform.etl.normalise import Batch, Reason, Rejects
+from geoplatform.etl.normalise import Batch
 from geoplatform.etl.pipeline import SourceSpec
+from geoplatform.etl.rejects import Reason, Rejects
 from geoplatform.geocode.result import GeocodeResult
 
 if TYPE_CHECKING:

@@ -24,8 +24,8 @@ from sqlalchemy.engine import Connection
 
 from geoplatform.etl.entities import Entity, stored_columns
 from geoplatform.etl.geocode import Review
-from geoplatform.etl.normalise import Reason, Rejects
 from geoplatform.etl.pipeline import SourceSpec
+from geoplatform.etl.rejects import Reason, Rejects
 from geoplatform.etl.values import pg_array
 from geoplatform.schema import SRID
 
