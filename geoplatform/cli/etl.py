@@ -290,9 +290,12 @@ def etl_review_resolve(
     """Answer a review entry; the compound name its address used becomes an alias next runs use."""
     from geoplatform.etl.review import resolve_review
 
+    settings = settings_from_env()
     engine = _engine()
     try:
-        done = resolve_review(engine, review_id, candidate, actor="etl review resolve")
+        done = resolve_review(
+            engine, review_id, candidate, settings.resolved_home, actor="etl review resolve"
+        )
     finally:
         engine.dispose()
     out.print(f"review entry {review_id} resolved: {done.address} → {done.place}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
@@ -59,10 +60,11 @@ def _chosen_place(conn: Connection, candidates: list[Any], candidate: str) -> di
 
 
 def resolve_review(
-    engine: Engine, review_id: int, candidate: str, *, actor: str = "etl"
+    engine: Engine, review_id: int, candidate: str, home: Path, *, actor: str = "etl"
 ) -> Resolution:
-    """Resolve review entry ``review_id`` with ``candidate`` and learn its compound alias."""
-    from geoplatform.geocode import Matcher
+    """Resolve review entry ``review_id`` with ``candidate`` and learn its compound alias.
+    The address is parsed by the matcher kept under ``home`` (built once per gazetteer)."""
+    from geoplatform.geocode.index import cached_matcher
 
     with transaction(engine) as conn:
         entry = conn.execute(
@@ -73,7 +75,7 @@ def resolve_review(
             raise NotFound(f"no review entry {review_id}")
         address, candidates = str(entry[0]), list(entry[1] or [])
         place = _chosen_place(conn, candidates, candidate)
-        written = Matcher.from_connection(conn).parse(address).compound
+        written = cached_matcher(conn, home).parse(address).compound
         official = place["compound"]
         alias = written if written and official and written != official else None
         if alias is not None:
