@@ -349,3 +349,39 @@ def test_the_loaded_roads_aliases_and_landmarks_reach_the_matcher(
         assert (found.level, found.accepted) == ("intersection", True), junction
         assert abs(found.lon - 120.72) < 2e-4
         assert abs(found.lat - 30.75) < 2e-4
+
+
+def test_a_review_answer_becomes_an_alias_the_next_run_uses(
+    engine: Engine, settings: Settings, delivery: Path
+) -> None:
+    import pandas as pd
+
+    from geoplatform.etl.review import resolve_review
+
+    roster = delivery.parent / "实有人口.xlsx"
+    frame = pd.read_excel(roster, sheet_name="人口", dtype=str)
+    extra = {"人员编号": "P4", "户号": "HH-09", "身份证号": frame["身份证号"].iat[0]}
+    extra["居住地址"] = "南湖区东栅新苑2幢"  # a name the gazetteer does not know
+    frame = pd.concat([frame, pd.DataFrame([extra])], ignore_index=True)
+    frame.to_excel(roster, index=False, sheet_name="人口")
+    _run(engine, settings, delivery)
+    with engine.connect() as conn:
+        review_id = conn.execute(
+            text("SELECT id FROM restricted.geocode_review WHERE source_key = 'P4'")
+        ).scalar_one()
+    done = resolve_review(engine, review_id, "A2", settings.resolved_home)
+    assert (done.alias, done.compound) == ("东栅新苑", "梅湾苑")
+    _run(engine, settings, delivery, full=True)
+    with engine.connect() as conn:
+        level, same_point, status = conn.execute(
+            text(
+                "SELECT p.geocode_level, ST_DWithin(p.geom, s.geom, 1e-7), r.status FROM people p,"
+                " standard_addresses s, restricted.geocode_review r WHERE p.source_key = 'P4'"
+                " AND s.source_key = 'A2' AND r.id = :id"
+            ),
+            {"id": review_id},
+        ).one()
+        origin = conn.execute(
+            text("SELECT origin FROM compound_aliases WHERE alias = '东栅新苑'")
+        ).scalar_one()
+    assert (level, same_point, status, origin) == ("building", True, "resolved", "learned")
