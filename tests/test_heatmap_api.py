@@ -349,6 +349,19 @@ def test_warnings_scan_is_served_and_rerunnable(
     assert parent in {f["properties"]["unit"] for f in cells["features"]}
     assert all(f["geometry"]["type"] == "MultiPolygon" for f in body["features"])
     assert bad.status_code == 400
+    # a later scan is the latest one even when it finds less: the older scan's warnings are
+    # not passed off as current, and stay readable by their day
+    engine = sa_create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        later = run_scan(engine, dt.date(2025, 1, 31))
+    finally:
+        engine.dispose()
+    with client(server) as http:
+        latest = http.get("/analytics/warnings").json()["features"]
+        older = http.get("/analytics/warnings", params={"as_of": "2024-12-28"}).json()
+    assert len(latest) == later.warned["cell"] + later.warned["grid"]
+    assert all(f["properties"]["as_of"] == "2025-01-31" for f in latest)
+    assert len(older["features"]) == first.warned["cell"] + first.warned["grid"]
 
 
 @pytest.mark.parametrize(
@@ -428,7 +441,9 @@ def test_warnings_cli_scans_and_lists(database_url: str, city: pd.DataFrame) -> 
     listed = runner.invoke(app, ["warnings", "--json"], env=env)
     assert listed.exit_code == 0, listed.output
     with psycopg.connect(database_url) as conn:
-        stored = conn.execute("SELECT count(*) FROM warnings").fetchone()
+        stored = conn.execute(
+            "SELECT count(*) FROM warnings WHERE as_of = (SELECT max(as_of) FROM warning_scans)"
+        ).fetchone()
     assert stored is not None
     assert len([line for line in listed.output.splitlines() if line.strip()]) == stored[0]
     bad = runner.invoke(app, ["warnings", "scan", "--as-of", "31/10/2024"], env=env)

@@ -127,6 +127,10 @@ def run_scan(engine: Engine, as_of: dt.date | None = None) -> ScanSummary:
             scan = scan_level(conn, level, day)
             tested[level] = len(scan.table)
             warned[level] = _write(conn, scan)
+            conn.exec_driver_sql(
+                sql("warning_scan_record"),
+                {"as_of": day, "level": level, "tested": tested[level], "warned": warned[level]},
+            )
         conn.exec_driver_sql(sql("warnings_version"))
     return ScanSummary(as_of=day, tested=tested, warned=warned)
 
