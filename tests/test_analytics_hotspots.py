@@ -222,3 +222,36 @@ def test_gi_star_from_the_sparse_weights_equals_esda() -> None:
     z = gi_star_z(y, ring_matrix(cells, 1))
     assert cells.size > 1000
     np.testing.assert_allclose(z, np.asarray(expected.Zs), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("inference", ["exact", "normal", "permutation"])
+def test_scattered_cells_with_islands_and_edges(inference: str) -> None:
+    """Cells scattered over a region (islands, pairs, ragged edges), as a district's cells with
+    data are: every inference answers, islands are never significant, a planted cluster is hot.
+
+    Regression: the libpysal W dropped cells without a neighbour, so esda multiplied a 236-row
+    matrix by 243 values ("matmul: dimension mismatch") on a plain call at resolution 8.
+    """
+    rng = np.random.default_rng(3)
+    centre = h3.latlng_to_cell(39.67, 106.82, 8)
+    scattered = rng.choice(sorted(h3.grid_disk(centre, 15)), 150, replace=False).tolist()
+    cluster_centre = h3.latlng_to_cell(39.80, 106.95, 8)  # far off: a component of its own
+    cluster = sorted(h3.grid_disk(cluster_centre, 2))
+    cells = np.array(
+        [h3.str_to_int(c) for c in sorted(set(scattered) | set(cluster))], dtype=np.int64
+    )
+    counts = pd.Series(rng.poisson(1.0, cells.size), index=cells)
+    planted = h3.str_to_int(cluster_centre)
+    hot_ring = [h3.str_to_int(c) for c in h3.grid_disk(cluster_centre, 1)]
+    counts[hot_ring] = 15
+
+    result = hotspots(counts, inference=inference, permutations=999, seed=1)  # type: ignore[arg-type]
+
+    i, _ = neighbour_pairs(cells, 1)
+    islands = np.setdiff1d(np.arange(cells.size), i)
+    assert islands.size > 20  # the case that crashed: many cells with no neighbour in the set
+    table = result.table.loc[cells]
+    assert len(result.table) == cells.size
+    assert not table["significant"].to_numpy()[islands].any()
+    assert table["z"].isna().to_numpy()[islands].all()
+    assert result.table.loc[planted, "kind"] == HOT

@@ -151,10 +151,15 @@ def hex_weights(cells: ArrayLike, k: int = 1) -> W:
     Ids are positions 0..n-1 in `cells`; Gi* adds the self-weight (``star=True``). Cells with no
     neighbour in the set are islands; esda handles them (their z is NaN → never significant).
     """
-    matrix = ring_matrix(cells, k)
+    matrix = ring_matrix(cells, k).tocsr()
+    # Every cell keeps its row, islands included: `W.from_sparse` builds its ids from the
+    # non-zero entries, so a cell without a neighbour in the set vanished and the weights no
+    # longer matched the values (esda's "matmul: dimension mismatch").
+    rows = range(matrix.shape[0])
+    neighbours = {i: matrix.indices[matrix.indptr[i] : matrix.indptr[i + 1]].tolist() for i in rows}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "the weights matrix has islands": reported in the result
-        weights = W.from_sparse(matrix)
+        weights = W(neighbours, id_order=list(rows), silence_warnings=True)
     weights.transform = "B"
     return weights
 
@@ -404,6 +409,8 @@ def hotspots(
             warnings.simplefilter("ignore", RuntimeWarning)  # islands divide by zero → NaN z
             # esda's directed pseudo p-value is doubled below; its notice about it is noise here
             warnings.simplefilter("ignore", DeprecationWarning)
+            # islands and separate components are handled below, not worth a notice
+            warnings.filterwarnings("ignore", message="The weights matrix is not fully connected")
             g = esda.G_Local(
                 y,
                 hex_weights(cells, k),
@@ -428,7 +435,11 @@ def hotspots(
             upper, lower, dispersion = _count_model_tails(obs, exp, weights)
         p = np.minimum(1.0, 2.0 * np.minimum(upper, lower))
         hot = upper < lower
-    p = np.where(np.isfinite(p), p, 1.0)
+    # A cell without a neighbour in the study area has no neighbourhood to stand out in: never
+    # significant, whatever the inference (esda's permutations give islands p = 1/(n+1)).
+    island = weights.getnnz(axis=1) == 0
+    z = np.where(island, np.nan, z)
+    p = np.where(np.isfinite(p) & ~island, p, 1.0)
     threshold = float(esda.fdr(p, alpha))
     significant = p < threshold  # esda.fdr's cut-off: BH rejects the p-values below it
     kind = np.where(significant, np.where(hot, HOT, COLD), NOT_SIGNIFICANT)
