@@ -48,6 +48,7 @@ from geoplatform.schema.bookkeeping import (
     etl_watermarks,
     geocode_review,
     layer_versions,
+    warning_scans,
     warnings,
 )
 from geoplatform.schema.cubes import (
@@ -122,5 +123,6 @@ __all__ = [
     "person_identities",
     "roads",
     "standard_addresses",
+    "warning_scans",
     "warnings",
 ]

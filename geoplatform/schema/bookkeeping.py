@@ -212,3 +212,16 @@ warnings = Table(
     UniqueConstraint("as_of", "level", "unit"),
     comment="Early warnings written by `geoplatform warnings scan` (the nightly run)",
 )
+
+
+warning_scans = Table(
+    "warning_scans",
+    metadata,
+    Column("as_of", Date, primary_key=True, comment="Scanned day (local)"),
+    Column("level", Text, primary_key=True, comment="cell (H3) or grid"),
+    Column("tested", Integer, nullable=False, comment="Units tested"),
+    Column("warned", Integer, nullable=False, comment="Units that warned"),
+    Column("scanned_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    check("level IN ('cell', 'grid')", "level", "warning_scans.level must be cell or grid"),
+    comment="One row per warning scan of a day and level, also when nothing warned",
+)
