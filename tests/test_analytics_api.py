@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from geoplatform.analytics.hexagons import count_by_cell
-from geoplatform.analytics.nightly import run_scan
+from geoplatform.analytics.nightly import last_data_day, recent_warnings, run_scan
 from geoplatform.db.engine import create_engine
 from geoplatform.etl.pipeline import load_pipeline
 from geoplatform.etl.runner import run_pipeline
@@ -105,6 +105,33 @@ def test_emerging_hotspot_warns_in_its_window_and_not_before(
         assert min(offsets) >= 0, f"{level} warned before the hotspot began: {offsets}"
         assert min(offsets) <= 7, (level, offsets)
     assert elsewhere <= 0.2 * len(days), elsewhere  # two levels, each ≤ 0.1 per scan
+
+
+@pytest.mark.parametrize("preset", ["wuhai", "jiaxing"])
+def test_the_scan_of_the_last_data_day_finds_the_burst_that_ends_on_it(
+    preset: str, demo_cities: DemoCities, database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    """What `make demo` runs (`geoplatform warnings scan --last-data-day`) warns at the burst
+    the generator plants on the data's last day, at both levels, in both presets."""
+    city = demo_cities(SCALE, 2, preset=preset)
+    _load(city, database_url, tmp_path / "etl")
+    spot = next(s for s in planted_hotspots(city) if s["name"] == "emerging-latest")
+    day = last_data_day(engine)
+    assert day is not None
+    assert day.isoformat() == spot["last_day"]
+    summary = run_scan(engine, day)
+    assert min(summary.warned.values()) >= 1, summary
+    incidents = loaded_incidents(city)
+    rows = incidents[incidents["hotspot"] == spot["name"]]
+    cells = count_by_cell(rows["lon"], rows["lat"], RESOLUTION)
+    targets = {
+        "cell": {f"{c:x}" for c in cells.index[cells >= 0.2 * cells.max()]},
+        "grid": {str(code) for code in spot["grid_codes"]},
+    }
+    warnings = recent_warnings(engine)
+    for level, target in targets.items():
+        units = set(warnings.loc[warnings["level"] == level, "unit"].astype(str))
+        assert units & target, (level, sorted(units)[:5], sorted(target)[:5])
 
 
 def test_null_city_false_discovery_rate(

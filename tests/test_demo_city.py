@@ -534,15 +534,22 @@ def test_incidents_have_rhythm_and_a_planted_emerging_hotspot(city: Path) -> Non
         pd.to_datetime(heating["reported_at"]).dt.month.isin([10, 11, 12, 1, 2, 3, 4]).mean() > 0.9
     )
     hotspots = json.loads((city / "truth/hotspots.json").read_text("utf-8"))["hotspots"]
-    assert {h["name"] for h in hotspots} == {"market", "nightlife", "industrial", "emerging"}
-    emerging = next(h for h in hotspots if h["name"] == "emerging")
-    planted = truth[truth["hotspot"] == "emerging"]
-    assert len(planted) == emerging["planted_rows"] > 20
-    days = pd.to_datetime(planted["reported_at"]).dt.tz_localize(None).dt.normalize()
-    assert days.min() >= pd.Timestamp(emerging["first_day"])
-    assert days.max() <= pd.Timestamp(emerging["last_day"])
-    assert (pd.Timestamp(emerging["last_day"]) - pd.Timestamp(emerging["first_day"])).days == 13
-    assert set(planted["grid_code"]) <= set(emerging["grid_codes"])
+    names = {h["name"] for h in hotspots}
+    assert names == {"market", "nightlife", "industrial", "emerging", "emerging-latest"}
+    all_days = pd.to_datetime(truth["reported_at"]).dt.tz_localize(None).dt.normalize()
+    for name in ("emerging", "emerging-latest"):
+        emerging = next(h for h in hotspots if h["name"] == name)
+        # a superseded row (duplicate_key) is repeated later under the same key
+        planted = truth[(truth["hotspot"] == name) & (truth["reject_reason"] != "duplicate_key")]
+        assert len(planted) == emerging["planted_rows"] > 20
+        days = all_days[planted.index]
+        assert days.min() >= pd.Timestamp(emerging["first_day"])
+        assert days.max() <= pd.Timestamp(emerging["last_day"])
+        span = pd.Timestamp(emerging["last_day"]) - pd.Timestamp(emerging["first_day"])
+        assert span.days == 13
+        assert set(planted["grid_code"]) <= set(emerging["grid_codes"])
+    latest = next(h for h in hotspots if h["name"] == "emerging-latest")
+    assert pd.Timestamp(latest["last_day"]) == all_days.max()  # the data's last day
 
 
 def test_a_city_without_planted_hotspots(tmp_path: Path) -> None:

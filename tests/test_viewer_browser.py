@@ -9,7 +9,6 @@ state into a second page. Every mode leaves a screenshot in bench/out/viewer/ to
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 import re
 from collections.abc import Iterator
@@ -19,9 +18,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from geoplatform.analytics.nightly import run_scan
-from geoplatform.db.engine import create_engine
-from geoplatform.settings import Settings
 from tests.browser import ARGS, CHROMIUM
 from tests.conftest import TEMPLATE_DB, DatabaseFactory, DemoCities
 from tests.tiles_fixtures import ROOT, bump_version
@@ -89,12 +85,6 @@ class Session:
         self.page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
-def _emerging_last_day(city: Path) -> dt.date | None:
-    truth = json.loads((city / "truth" / "hotspots.json").read_text("utf-8"))
-    days = [h["last_day"] for h in truth["hotspots"] if h["kind"] == "emerging"]
-    return dt.date.fromisoformat(days[0]) if days else None
-
-
 @pytest.fixture(scope="module")
 def session(
     demo_cities: DemoCities,
@@ -111,15 +101,6 @@ def session(
     home = tmp_path_factory.mktemp("viewer-home")
     with database_factory(TEMPLATE_DB) as url:
         load_demo_city(city, url, home)  # ETL, then the scan of the data's last day
-        # and a scan on the day the generator's emerging burst ends, so the warnings mode has
-        # something to draw (the last day of this city is quiet by construction)
-        burst = _emerging_last_day(city)
-        if burst is not None:
-            engine = create_engine(Settings(database_url=url, home=home))
-            try:
-                run_scan(engine, burst)
-            finally:
-                engine.dispose()
         with viewer_server(url, home) as base, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
             context = browser.new_context(viewport={"width": 1400, "height": 860})
@@ -230,6 +211,10 @@ def test_statistics_mode_choropleth_legend_and_ranking(session: Session) -> None
 
 def test_warnings_mode_lists_and_draws_the_scan(session: Session) -> None:
     session.mode("warnings")
+    # the scan `make demo` runs: the data's last day, when the generator's last burst ends
+    hotspots = json.loads((session.city / "truth" / "hotspots.json").read_text("utf-8"))
+    latest = next(h for h in hotspots["hotspots"] if h["name"] == "emerging-latest")
+    assert latest["last_day"] in session.page.inner_text("#warn-day")
     items = session.page.locator("#warnings-list li")
     assert items.count() > 0
     first = items.first.inner_text()

@@ -1,6 +1,6 @@
 """Planted incident hotspots: three persistent ones (a market, a nightlife street, an industrial
-park) and one two-week emerging hotspot, each recorded in the truth. A city can be generated
-without any (to measure false discoveries).
+park) and two two-week emerging hotspots (one in mid-2025, one ending on the data's last day),
+each recorded in the truth. A city can be generated without any (to measure false discoveries).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from geoplatform.demo.stock import BuildingStock, GridLocator
 
 EMERGING_RADIUS_M = 150.0
 EMERGING_DAYS = 14
+#: The last-day burst keeps this far from the other planted hotspots (metres).
+LATEST_CLEARANCE_M = 1500.0
 
 
 @dataclass
@@ -40,6 +42,9 @@ class Hotspot:
     area: Polygon | LineString
     first_day: np.datetime64 = field(default_factory=lambda: np.datetime64(INCIDENT_START))
     days: int = INCIDENT_DAYS
+    #: drawn on top of the city's volume rather than out of it, so that adding it leaves every
+    #: day before it exactly as a given seed drew it without
+    on_top: bool = False
 
     def rates(self, days: npt.NDArray[np.datetime64]) -> npt.NDArray[np.float64]:
         month = days.astype("datetime64[M]").astype(np.int64) % 12
@@ -118,7 +123,7 @@ class HotspotPlan:
 
     @property
     def expected_total(self) -> int:
-        return round(sum(plan.expected() for plan in self.plans))
+        return round(sum(plan.expected() for plan in self.plans if not plan.on_top))
 
 
 def plan_hotspots(
@@ -201,28 +206,50 @@ def plan_hotspots(
         centres = shapely.get_coordinates(shapely.centroid(compounds.rect))
         weight = frame.density(centres[:, 0], centres[:, 1])
         chosen = int(rng.choice(len(compounds), p=weight / weight.sum()))
-        disc = shapely.intersection(
-            Point(centres[chosen]).buffer(EMERGING_RADIUS_M, quad_segs=16), frame.outline
-        )
-        assert isinstance(disc, Polygon)
         mondays = np.arange(
             np.datetime64("2025-04-07"), np.datetime64("2025-09-01"), np.timedelta64(7, "D")
         )
         first = mondays[int(rng.integers(0, mondays.size))]
         rate = max(3.0, 0.004 * per_day)
-        plans.append(
-            Hotspot(
-                "emerging",
-                "emerging",
-                ("施工扰民", "噪音扰民", "渣土车遗撒"),
-                (0.6, 0.3, 0.1),
-                rate,
-                np.ones(7),
-                "flat",
-                "night",
-                disc,
-                first,
-                EMERGING_DAYS,
-            )
+        plans.append(_emerging("emerging", frame, centres[chosen], first, rate))
+        # a second burst ends on the data's last day, so the scan a replayed or demo city runs
+        # for its last day has something to find (the one above lies months before the end)
+        far = [plan.area for plan in plans]
+        away = np.array(
+            [min(area.distance(Point(c)) for area in far) >= LATEST_CLEARANCE_M for c in centres]
         )
+        weight = np.where(away, weight, 0.0) if away.any() else weight
+        latest = int(rng.choice(len(compounds), p=weight / weight.sum()))
+        last_day = np.datetime64(INCIDENT_START) + np.timedelta64(INCIDENT_DAYS - 1, "D")
+        start = last_day - np.timedelta64(EMERGING_DAYS - 1, "D")
+        plans.append(_emerging("emerging-latest", frame, centres[latest], start, rate, on_top=True))
     return HotspotPlan(plans)
+
+
+def _emerging(
+    name: str,
+    frame: CityFrame,
+    centre: npt.NDArray[np.float64],
+    first: np.datetime64,
+    rate: float,
+    on_top: bool = False,
+) -> Hotspot:
+    """A fortnight of night-time construction noise in a disc around one compound."""
+    disc = shapely.intersection(
+        Point(centre).buffer(EMERGING_RADIUS_M, quad_segs=16), frame.outline
+    )
+    assert isinstance(disc, Polygon)
+    return Hotspot(
+        name,
+        "emerging",
+        ("施工扰民", "噪音扰民", "渣土车遗撒"),
+        (0.6, 0.3, 0.1),
+        rate,
+        np.ones(7),
+        "flat",
+        "night",
+        disc,
+        first,
+        EMERGING_DAYS,
+        on_top,
+    )

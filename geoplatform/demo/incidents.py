@@ -5,7 +5,8 @@
 * video AI: UTF-8 CSV, BD-09, camera ids.
 
 Locations follow people (residential), shops (commercial) and streets (road), plus planted
-hotspots: a market, a nightlife street, an industrial park and one two-week emerging hotspot.
+hotspots: a market, a nightlife street, an industrial park and two two-week emerging hotspots
+(the second ends on the data's last day).
 About 3% of rows are planted bad rows and 1% repeat an earlier source key; the truth says why
 each must be rejected.
 """
